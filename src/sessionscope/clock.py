@@ -1,0 +1,23 @@
+"""Time in one place: RFC 3339 text (UTC, milliseconds) and epoch milliseconds."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def ms_to_rfc3339(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def rfc3339_to_ms(text: str) -> int:
+    """Parse an RFC 3339 timestamp; naive times are refused."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("timestamp needs a UTC offset or Z")
+    return int(moment.timestamp() * 1000)

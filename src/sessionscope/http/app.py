@@ -1,0 +1,137 @@
+"""The ASGI application: Starlette routing, plus a direct path for the hottest read."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from sessionscope.config import Settings, load_settings
+from sessionscope.http.admin import AdminApi
+from sessionscope.http.body import json_response, raw_json
+from sessionscope.http.errors import ApiError, native_body
+from sessionscope.http.native import NativeSessions, read_session
+from sessionscope.http.openapi import NATIVE_OPERATIONS, NATIVE_SECURITY, build_document, docs_page
+from sessionscope.http.state import AppState
+from sessionscope.runtime import build_state
+from sessionscope.store.base import StoreError
+
+log = logging.getLogger("sessionscope")
+_SESSION_PREFIX = "/v1/sessions/"
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+def error_response(error: ApiError) -> Response:
+    headers = {"retry-after": str(error.details["retry_after"])} \
+        if "retry_after" in error.details else None
+    return Response(native_body(error), error.status, headers, "application/json")
+
+
+async def _api_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return error_response(ApiError(exc.status_code, code, str(exc.detail)))
+
+
+async def _store_error(_: Request, exc: Exception) -> Response:
+    log.error("store error: %s", exc)
+    return error_response(ApiError(503, "store_unavailable", "the store did not answer; retry"))
+
+
+async def _unexpected(_: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(ApiError(500, "internal_error", "unexpected error; it has been logged"))
+
+
+class SessionscopeApp:
+    """Routes GET /v1/sessions/{id} straight to its handler; all else through Starlette."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self.openapi = build_document(NATIVE_OPERATIONS, NATIVE_SECURITY)
+        self.starlette = Starlette(
+            routes=self._routes(),
+            exception_handlers={
+                ApiError: _api_error,
+                HTTPException: _http_error,
+                StoreError: _store_error,
+                Exception: _unexpected,
+            },
+            lifespan=self._lifespan,
+        )
+
+    def _routes(self) -> list[Any]:
+        return [
+            Route("/healthz", self._healthz, methods=["GET"]),
+            Route("/readyz", self._readyz, methods=["GET"]),
+            Route("/openapi.json", self._openapi, methods=["GET"]),
+            Route("/docs", self._docs, methods=["GET"]),
+            *NativeSessions(self.state).routes(),
+            *AdminApi(self.state).routes(),
+        ]
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        await self.state.store.open()
+        try:
+            yield
+        finally:
+            await self.state.store.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope["path"]
+            if path.startswith(_SESSION_PREFIX) and "/" not in path[len(_SESSION_PREFIX):]:
+                await self._get_session(scope, send, path[len(_SESSION_PREFIX):])
+                return
+        await self.starlette(scope, receive, send)
+
+    async def _get_session(self, scope: Scope, send: Send, raw_id: str) -> None:
+        try:
+            body = await read_session(self.state, Headers(scope=scope), raw_id)
+            status = 200
+        except ApiError as error:
+            body, status = native_body(error), error.status
+        except StoreError as error:
+            log.error("store error: %s", error)
+            failure = ApiError(503, "store_unavailable", "the store did not answer; retry")
+            body, status = native_body(failure), failure.status
+        headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _healthz(self, _: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    async def _readyz(self, _: Request) -> Response:
+        try:
+            await self.state.store.ping()
+        except StoreError as error:
+            raise ApiError(503, "store_unavailable", f"the store does not answer: {error}") \
+                from None
+        return json_response({"status": "ready"})
+
+    async def _openapi(self, _: Request) -> Response:
+        return raw_json(msgspec.json.encode(self.openapi))
+
+    async def _docs(self, _: Request) -> Response:
+        return HTMLResponse(docs_page(self.openapi))
+
+
+def create_app(settings: Settings | None = None) -> SessionscopeApp:
+    return SessionscopeApp(build_state(settings or load_settings()))

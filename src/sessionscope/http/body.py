@@ -1,0 +1,54 @@
+"""Reading request bodies within the size limit, and JSON responses."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sessionscope.http.errors import ApiError, validation_error
+
+T = TypeVar("T")
+_encoder = msgspec.json.Encoder()
+JSON = "application/json"
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"request body is over {limit} bytes",
+                    {"limit": limit})
+
+
+async def read_json(request: Request, limit: int, kind: type[T]) -> T:
+    """Decode the body as JSON into `kind`, whatever Content-Type says (curl's default
+    form type included): the body must be JSON either way."""
+    body = await read_body(request, limit)
+    if not body.strip():
+        raise ApiError(400, "invalid_json", "request body is empty; send a JSON object")
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        raise validation_error(error) from None
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return raw_json(_encoder.encode(payload), status, headers)
+
+
+def raw_json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, media_type=JSON, headers=headers)

@@ -1,0 +1,53 @@
+"""The native error envelope: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+_encoder = msgspec.json.Encoder()
+_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_NAMED = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]*)`")
+
+
+class ApiError(Exception):
+    """An error answer. Each API family renders it in its own envelope."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+def native_body(error: ApiError) -> bytes:
+    return _encoder.encode(
+        {"error": {"code": error.code, "message": error.message, "details": error.details}}
+    )
+
+
+def field_of(path: str) -> str:
+    """msgspec's `$.user.id` / `$[0]` path as a dotted field name."""
+    return path.lstrip(".").replace("[", ".").replace("]", "") or "body"
+
+
+def validation_error(error: msgspec.ValidationError | msgspec.DecodeError) -> ApiError:
+    text = str(error)
+    match = _PATH.search(text)
+    if isinstance(error, msgspec.ValidationError):
+        field = field_of(match.group("path")) if match else "body"
+        message = _PATH.sub("", text)
+        unknown = _NAMED.search(message)
+        if unknown:
+            field = f"{field}.{unknown.group('name')}" if field != "body" else unknown.group("name")
+        return ApiError(400, "invalid_field", f"{field}: {message}", {"field": field})
+    return ApiError(400, "invalid_json", f"request body is not valid JSON: {text}")
+
+
+def invalid_parameter(name: str, message: str) -> ApiError:
+    return ApiError(400, "invalid_parameter", f"{name}: {message}", {"field": name})

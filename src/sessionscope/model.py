@@ -1,0 +1,352 @@
+"""Domain types: the session document, its parts, tenancy records and API inputs.
+
+Every type is a msgspec Struct so that validation, JSON encoding and the
+OpenAPI schema all come from one definition.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+SessionState = Literal["anonymous", "recognised", "partially_registered", "authenticated"]
+SessionStatus = Literal["active", "expired", "released", "revoked"]
+DeviceCategory = Literal[
+    "desktop", "mobile", "tablet", "console", "smarttv", "wearable", "embedded", "other"
+]
+ConnectionType = Literal[
+    "isp", "mobile", "hosting", "education", "government", "private_relay", "business"
+]
+Decision = Literal["real", "suspicious", "fake"]
+KeyKind = Literal["secret", "publishable", "hmac"]
+Scope = Literal["read", "write", "admin"]
+
+Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="lower-case slug")]
+ShortText = Annotated[str, Meta(max_length=256)]
+LongText = Annotated[str, Meta(max_length=4096)]
+Identifier = Annotated[str, Meta(min_length=1, max_length=256)]
+Count = Annotated[int, Meta(ge=0, le=2**53)]
+FreeForm = Annotated[dict[str, Any], Meta(description="object owned by the site, stored as given")]
+
+
+class User(Struct, forbid_unknown_fields=True):
+    id: Identifier
+    name: ShortText | None = None
+    url: LongText | None = None
+    email: ShortText | None = None
+
+
+class Device(Struct):
+    category: DeviceCategory | None = None
+    type: str | None = None
+    brand: str | None = None
+    model: str | None = None
+    name: str | None = None
+    os: str | None = None
+    os_version: str | None = None
+    platform: str | None = None
+    cpu_cores: int | None = None
+    memory: float | None = None
+    gpu: str | None = None
+    screen_width: int | None = None
+    screen_height: int | None = None
+    touch_points: int | None = None
+    emulated: bool | None = None
+
+
+class Browser(Struct):
+    type: str | None = None
+    version: str | None = None
+    language: str | None = None
+    languages: list[str] | None = None
+    timezone: str | None = None
+    user_agent: str | None = None
+
+
+class Location(Struct):
+    continent: str | None = None
+    country_code: str | None = None
+    state: str | None = None
+    city: str | None = None
+    zip_code: str | None = None
+    timezone: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_radius_km: float | None = None
+    true_country_code: str | None = None
+
+
+class Network(Struct):
+    ip_address: str | None = None
+    asn: int | None = None
+    service_provider: str | None = None
+    connection_type: ConnectionType | None = None
+
+
+class Behaviour(Struct):
+    mouse_num_events: Count = 0
+    click_num_events: Count = 0
+    keyboard_num_events: Count = 0
+    touch_num_events: Count = 0
+    clipboard_num_events: Count = 0
+    scroll_num_events: Count = 0
+    page_views: Count = 0
+    active_ms: Count = 0
+
+
+class RiskSignal(Struct):
+    flag: bool
+    score: Annotated[float, Meta(ge=0, le=1)]
+    reasons: list[str] = []
+
+
+class Risk(Struct):
+    device_risk: RiskSignal | None = None
+    proxy: RiskSignal | None = None
+    vpn: RiskSignal | None = None
+    tor: RiskSignal | None = None
+    spoofed_ip: RiskSignal | None = None
+    datacenter: RiskSignal | None = None
+    recent_fraud_ip: RiskSignal | None = None
+    impossible_travel: RiskSignal | None = None
+    device_network_mismatch: RiskSignal | None = None
+    location_spoofing: RiskSignal | None = None
+    score: float | None = None
+    decision: Decision | None = None
+
+
+class Bot(Struct):
+    score: float | None = None
+    is_bot: bool | None = None
+    flags: list[str] = []
+
+
+class DeliveredEntitlement(Struct):
+    id: str
+    direct: bool
+    metered_by: list[str] = []
+    credited_by: list[str] = []
+
+
+class Access(Struct):
+    user_state: str | None = None
+    granted_bundles: list[str] = []
+    delivered_entitlements: list[DeliveredEntitlement] = []
+    meters: dict[str, Any] = {}
+    credits: dict[str, Any] = {}
+    jwt_bundles: list[str] = []
+
+
+class Session(Struct, kw_only=True):
+    """The stored session document (DESIGN section 4)."""
+
+    id: str
+    tenant: str
+    site: str
+    site_uuid: str
+    version: int
+    created_at: str
+    updated_at: str
+    last_seen_at: str
+    expires_at: str | None
+    released_at: str | None = None
+    state: SessionState
+    status: SessionStatus
+    user: User | None = None
+    account_ids: list[str] = []
+    device_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    page_url: str | None = None
+    referrer: str | None = None
+    accept_language: str | None = None
+    headers: dict[str, str] = {}
+    device: Device = msgspec.field(default_factory=Device)
+    browser: Browser = msgspec.field(default_factory=Browser)
+    location: Location = msgspec.field(default_factory=Location)
+    network: Network = msgspec.field(default_factory=Network)
+    behaviour: Behaviour = msgspec.field(default_factory=Behaviour)
+    risk: Risk = msgspec.field(default_factory=Risk)
+    bot: Bot = msgspec.field(default_factory=Bot)
+    access: Access = msgspec.field(default_factory=Access)
+    signals: dict[str, Any] = {}
+    session_variables: dict[str, Any] = {}
+    test_groups: dict[str, Any] = {}
+    second_party_data: dict[str, Any] = {}
+    metadata: dict[str, Any] = {}
+
+
+class SessionPage(Struct):
+    data: list[Session]
+    next_cursor: str | None
+
+
+# ---- inputs ----------------------------------------------------------------
+
+SessionId = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        description="a UUID; omit it and the service assigns a time-ordered UUIDv7",
+    ),
+]
+AccountIds = Annotated[list[Identifier], Meta(max_length=100)]
+Headers = Annotated[dict[Annotated[str, Meta(max_length=128)], LongText], Meta(max_length=100)]
+
+
+class BehaviourInput(Struct, forbid_unknown_fields=True):
+    mouse_num_events: Count = 0
+    click_num_events: Count = 0
+    keyboard_num_events: Count = 0
+    touch_num_events: Count = 0
+    clipboard_num_events: Count = 0
+    scroll_num_events: Count = 0
+    page_views: Count = 0
+    active_ms: Count = 0
+
+
+class SessionCreate(Struct, forbid_unknown_fields=True, kw_only=True):
+    """What a site backend sends to open a session."""
+
+    ip: Annotated[str, Meta(max_length=64, description="the visitor's IP address")]
+    user_agent: LongText
+    site: Slug | None = None
+    id: SessionId | None = None
+    accept_language: ShortText | None = None
+    headers: Headers | None = None
+    page_url: LongText | None = None
+    referrer: LongText | None = None
+    user: User | None = None
+    account_ids: AccountIds = []
+    state: SessionState | None = None
+    signals: Annotated[dict[str, Any], Meta(max_length=200)] = {}
+    behaviour: BehaviourInput | None = None
+    session_variables: FreeForm = {}
+    test_groups: FreeForm = {}
+    second_party_data: FreeForm = {}
+    metadata: FreeForm = {}
+
+
+class SessionPatch(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Fields a site backend may change; an absent field is left as it is."""
+
+    user: User | None | UnsetType = UNSET
+    state: SessionState | UnsetType = UNSET
+    account_ids: AccountIds | UnsetType = UNSET
+    session_variables: FreeForm | UnsetType = UNSET
+    test_groups: FreeForm | UnsetType = UNSET
+    second_party_data: FreeForm | UnsetType = UNSET
+    metadata: FreeForm | UnsetType = UNSET
+
+
+# ---- tenancy ---------------------------------------------------------------
+
+
+class Tenant(Struct, kw_only=True):
+    slug: str
+    created_at: str
+
+
+class Site(Struct, kw_only=True):
+    tenant: str
+    slug: str
+    uuid: str
+    is_default: bool
+    created_at: str
+
+    @property
+    def sub_tenant_id(self) -> str:
+        return f"{self.tenant}|{self.slug}"
+
+
+class ApiKey(Struct, kw_only=True):
+    """A stored credential. Only digests are kept; an HMAC secret is kept encrypted."""
+
+    id: str
+    tenant: str
+    site: str | None
+    kind: KeyKind
+    scopes: list[Scope]
+    origins: list[str]
+    prefix: str
+    digest: str
+    created_at: str
+    revoked_at: str | None = None
+    secret_ciphertext: str | None = None
+
+
+class SiteCreate(Struct, forbid_unknown_fields=True, kw_only=True):
+    slug: Slug
+    default: bool = False
+
+
+class KeyCreate(Struct, forbid_unknown_fields=True, kw_only=True):
+    kind: KeyKind
+    site: Slug | None = None
+    scopes: Annotated[list[Scope], Meta(max_length=3)] | None = None
+    origins: Annotated[list[LongText], Meta(max_length=50)] = []
+
+
+class KeyView(Struct, kw_only=True):
+    """A key as listed: never the secret."""
+
+    id: str
+    tenant: str
+    site: str | None
+    kind: KeyKind
+    scopes: list[Scope]
+    origins: list[str]
+    prefix: str
+    created_at: str
+    revoked_at: str | None
+
+
+class IssuedKey(Struct, kw_only=True):
+    """A key at creation, the only time its secret parts are shown."""
+
+    id: str
+    tenant: str
+    site: str | None
+    kind: KeyKind
+    scopes: list[Scope]
+    origins: list[str]
+    created_at: str
+    key: str | None = None
+    access_key: str | None = None
+    secret_key: str | None = None
+
+
+class SiteView(Struct, kw_only=True):
+    tenant: str
+    slug: str
+    uuid: str
+    sub_tenant_id: str
+    is_default: bool
+    created_at: str
+
+
+def site_view(site: Site) -> SiteView:
+    return SiteView(
+        tenant=site.tenant,
+        slug=site.slug,
+        uuid=site.uuid,
+        sub_tenant_id=site.sub_tenant_id,
+        is_default=site.is_default,
+        created_at=site.created_at,
+    )
+
+
+def key_view(key: ApiKey) -> KeyView:
+    return KeyView(
+        id=key.id,
+        tenant=key.tenant,
+        site=key.site,
+        kind=key.kind,
+        scopes=key.scopes,
+        origins=key.origins,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )

@@ -1,0 +1,41 @@
+"""Wiring: from settings to a store, a secret box and the request-handling state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sessionscope.auth.keys import KeyVerifier
+from sessionscope.auth.secretbox import SecretBox, decode_master_key, load_or_create_key_file
+from sessionscope.config import ConfigError, Settings
+from sessionscope.http.state import AppState
+from sessionscope.store import open_store
+from sessionscope.store.sqlite import sqlite_path
+
+
+def master_key_file(settings: Settings) -> Path | None:
+    """The embedded store keeps its master key beside the database file."""
+    if settings.database_url.startswith("sqlite:///"):
+        return Path(sqlite_path(settings.database_url)).parent / "master.key"
+    return None
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    if settings.master_key:
+        return SecretBox(decode_master_key(settings.master_key))
+    key_file = master_key_file(settings)
+    if key_file is None:
+        raise ConfigError(
+            "SESSIONSCOPE_MASTER_KEY is required with PostgreSQL "
+            "(make one with: sessionscope master-key)"
+        )
+    return SecretBox(decode_master_key(load_or_create_key_file(key_file)))
+
+
+def build_state(settings: Settings) -> AppState:
+    store = open_store(settings.database_url, settings.durability)
+    return AppState(
+        settings=settings,
+        store=store,
+        verifier=KeyVerifier(store, settings.key_cache_seconds),
+        box=secret_box(settings),
+    )

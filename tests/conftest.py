@@ -1,0 +1,86 @@
+"""Shared fixtures: a served app on each store, with two tenants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.pg import create_test_database, drop_test_database
+from tests.server import Server, init_tenant
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@dataclass
+class Stack:
+    """A running server on one store, with tenants `acme` (sites web, shop) and `globex`."""
+
+    backend: str
+    server: Server
+    tenants: dict[str, dict[str, Any]]
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def key(self, tenant: str = "acme") -> str:
+        key: str = self.tenants[tenant]["secret_key"]
+        return key
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"x-api-key": key} if key else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'sessionscope.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local server for the whole run, dropped at the end."""
+    url = create_test_database()
+    yield url
+    drop_test_database(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    backend: str = request.param
+    url: str = request.getfixturevalue(f"{backend}_url")
+    tenants = {"acme": init_tenant(url, "acme", "web"), "globex": init_tenant(url, "globex", "web")}
+    server = Server(url).start(tmp_path_factory.mktemp(f"logs-{backend}"))
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=30) as admin:
+            made = admin.post("/v1/sites", json={"slug": "shop"},
+                              headers={"x-api-key": tenants["acme"]["secret_key"]})
+            assert made.status_code == 201, made.text
+        yield Stack(backend, server, tenants)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def acme(stack: Stack) -> Iterator[httpx.Client]:
+    with stack.client(stack.key("acme")) as client:
+        yield client
+
+
+@pytest.fixture
+def globex(stack: Stack) -> Iterator[httpx.Client]:
+    with stack.client(stack.key("globex")) as client:
+        yield client
+
+
+def artifacts_dir() -> Path:
+    path = Path(__file__).parent / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
