@@ -60,8 +60,11 @@ def stack(
     server = Server(url).start(tmp_path_factory.mktemp(f"logs-{backend}"))
     try:
         with httpx.Client(base_url=server.base_url, timeout=30) as admin:
-            made = admin.post("/v1/sites", json={"slug": "shop"},
-                              headers={"x-api-key": tenants["acme"]["secret_key"]})
+            made = admin.post(
+                "/v1/sites",
+                json={"slug": "shop"},
+                headers={"x-api-key": tenants["acme"]["secret_key"]},
+            )
             assert made.status_code == 201, made.text
         yield Stack(backend, server, tenants)
     finally:

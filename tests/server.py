@@ -26,18 +26,28 @@ def free_port() -> int:
         return port
 
 
-def cli(database_url: str, *args: str, env: dict[str, str] | None = None,
-        check: bool = True) -> subprocess.CompletedProcess[str]:
+def cli(
+    database_url: str, *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN), *args, "--database-url", database_url],
-        capture_output=True, text=True, check=check, env=server_env(database_url, env), timeout=60,
+        capture_output=True,
+        text=True,
+        check=check,
+        env=server_env(database_url, env),
+        timeout=60,
     )
 
 
 def server_env(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONSCOPE_")}
-    env.update({"SESSIONSCOPE_DATABASE_URL": database_url, "SESSIONSCOPE_MASTER_KEY": MASTER_KEY,
-                "SESSIONSCOPE_KEY_CACHE_SECONDS": "0"})
+    env.update(
+        {
+            "SESSIONSCOPE_DATABASE_URL": database_url,
+            "SESSIONSCOPE_MASTER_KEY": MASTER_KEY,
+            "SESSIONSCOPE_KEY_CACHE_SECONDS": "0",
+        }
+    )
     env.update(extra or {})
     return env
 
@@ -66,7 +76,9 @@ class Server:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [str(BIN), "serve", "--port", str(self.port), "--database-url", self.database_url],
-            stdout=log, stderr=subprocess.STDOUT, env=server_env(self.database_url, self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=server_env(self.database_url, self.env),
             start_new_session=True,
         )
         self._wait_ready()

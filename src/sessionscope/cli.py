@@ -12,13 +12,16 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 import typer
+from granian import Granian
+from granian.constants import Interfaces
 from rich.console import Console
 from rich.table import Table
 
 from sessionscope import tenancy
 from sessionscope.auth.secretbox import MasterKeyError, SecretBox, new_master_key
+from sessionscope.clock import ms_to_rfc3339, now_ms
 from sessionscope.config import PREFIX, ConfigError, Settings, load_settings, parse_setting
-from sessionscope.model import KeyKind, Scope, key_view
+from sessionscope.model import IssuedKey, KeyKind, Scope, key_view
 from sessionscope.runtime import secret_box
 from sessionscope.store import open_store
 from sessionscope.store.base import Store, StoreError
@@ -36,8 +39,10 @@ out = Console(soft_wrap=True)
 
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", help="sqlite:///path or postgresql://…"
-                 " (default: SESSIONSCOPE_DATABASE_URL)"),
+    typer.Option(
+        "--database-url",
+        help="sqlite:///path or postgresql://… (default: SESSIONSCOPE_DATABASE_URL)",
+    ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 
@@ -50,7 +55,8 @@ def settings_with(**overrides: Any) -> Settings:
     """Settings from the environment, with command-line options on top (validated alike)."""
     settings = load_settings()
     parsed = {
-        name: parse_setting(name, str(value)) for name, value in overrides.items()
+        name: parse_setting(name, str(value))
+        for name, value in overrides.items()
         if value is not None
     }
     return settings.with_overrides(**parsed)
@@ -104,9 +110,6 @@ async def _noop(_: Store, __: Settings) -> None:
 
 
 def _serve(settings: Settings) -> None:
-    from granian import Granian
-    from granian.constants import Interfaces
-
     # Workers build their own settings from the environment: hand the options down.
     os.environ[PREFIX + "DATABASE_URL"] = settings.database_url
     Granian(
@@ -124,7 +127,9 @@ def _serve(settings: Settings) -> None:
 def init(
     tenant: Annotated[str, typer.Option(help="tenant slug")],
     site: Annotated[str, typer.Option(help="default site slug")],
-    origin: Annotated[list[str] | None, typer.Option(help="page origin for the publishable key")] = None,
+    origin: Annotated[
+        list[str] | None, typer.Option(help="page origin for the publishable key")
+    ] = None,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -166,8 +171,10 @@ def demo(
 
     result = run_with_store(settings.database_url, lambda store, _: work(store, settings))
     if result is None:
-        out.print("demo tenant exists; its keys were shown when it was made"
-                  " (make more with: sessionscope keys create --tenant demo --kind secret)")
+        out.print(
+            "demo tenant exists; its keys were shown when it was made"
+            " (make more with: sessionscope keys create --tenant demo --kind secret)"
+        )
     else:
         _show_init(result)
     out.print(f"serving on http://{settings.host}:{settings.port}  (API reference: /docs)")
@@ -199,16 +206,21 @@ def sites_create(
     made = run_with_store(
         database_url, lambda store, _: tenancy.create_site(store, tenant, site, default)
     )
-    out.print(f"site {made.sub_tenant_id} created, uuid {made.uuid}"
-              + (" (default)" if made.is_default else ""))
+    out.print(
+        f"site {made.sub_tenant_id} created, uuid {made.uuid}"
+        + (" (default)" if made.is_default else "")
+    )
 
 
 @sites_app.command("list")
 def sites_list(tenant: str, as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """List a tenant's sites."""
     found = run_with_store(database_url, lambda store, _: store.list_sites(tenant))
-    _print_rows([msgspec.to_builtins(s) for s in found], as_json,
-                ["slug", "uuid", "is_default", "created_at"])
+    _print_rows(
+        [msgspec.to_builtins(s) for s in found],
+        as_json,
+        ["slug", "uuid", "is_default", "created_at"],
+    )
 
 
 @keys_app.command("create")
@@ -217,21 +229,28 @@ def keys_create(
     kind: Annotated[str, typer.Option(help="secret | publishable | hmac")],
     site: Annotated[str | None, typer.Option(help="bind the key to this site")] = None,
     scopes: Annotated[str | None, typer.Option(help="comma list of read,write,admin")] = None,
-    origin: Annotated[list[str] | None, typer.Option(help="allowed page origin (publishable)")]
-    = None,
+    origin: Annotated[
+        list[str] | None, typer.Option(help="allowed page origin (publishable)")
+    ] = None,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a key; its secret is printed now and never again."""
-    chosen_kind = _choice(kind, ("secret", "publishable", "hmac"), "--kind")
-    chosen_scopes = [_choice(s.strip(), ("read", "write", "admin"), "--scopes")
-                     for s in scopes.split(",") if s.strip()] if scopes is not None else None
+    chosen_kind: KeyKind = _typed(kind, KeyKind, "--kind")
+    chosen_scopes: list[Scope] | None = (
+        _typed(scopes.split(","), list[Scope], "--scopes") if scopes else None
+    )
 
-    async def work(store: Store, settings: Settings) -> Any:
+    async def work(store: Store, settings: Settings) -> IssuedKey:
         box = _box(settings) if chosen_kind == "hmac" else None
         return await tenancy.create_key(
-            store, box, tenant=tenant, kind=chosen_kind, site=site,  # type: ignore[arg-type]
-            scopes=chosen_scopes, origins=origin,  # type: ignore[arg-type]
+            store,
+            box,
+            tenant=tenant,
+            kind=chosen_kind,
+            site=site,
+            scopes=chosen_scopes,
+            origins=origin,
         )
 
     issued = run_with_store(database_url, work)
@@ -239,17 +258,22 @@ def keys_create(
         print(msgspec.json.encode(issued).decode())
         return
     out.print(f"key {issued.id} ({issued.kind}, scopes {','.join(issued.scopes) or 'none'})")
-    for label, value in (("key", issued.key), ("access key", issued.access_key),
-                         ("secret key", issued.secret_key)):
+    for label, value in (
+        ("key", issued.key),
+        ("access key", issued.access_key),
+        ("secret key", issued.secret_key),
+    ):
         if value:
             out.print(f"  {label:<11} {value}")
     out.print("Shown once: store it now.")
 
 
-def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
-    if value not in allowed:
-        raise CliFailure(f"{option} {value!r}: expected one of {', '.join(allowed)}")
-    return value
+def _typed(value: Any, kind: Any, option: str) -> Any:
+    """Check an option against a Literal type of the model (one error line when wrong)."""
+    try:
+        return msgspec.convert(value, kind)
+    except msgspec.ValidationError as error:
+        raise CliFailure(f"{option} {value!r}: {error}") from None
 
 
 @keys_app.command("list")
@@ -271,8 +295,6 @@ def keys_revoke(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke a key at once."""
-    from sessionscope.clock import ms_to_rfc3339, now_ms
-
     done = run_with_store(
         database_url,
         lambda store, _: store.revoke_key(tenant, key_id, ms_to_rfc3339(now_ms())),

@@ -155,8 +155,9 @@ def _file_values(path: str | None) -> dict[str, Any]:
     unknown = sorted(set(data) - set(_PARSERS))
     if unknown:
         raise ConfigError(f"{PREFIX}CONFIG={path!r}: unknown settings {', '.join(unknown)}")
-    return {name: value if isinstance(value, str) else _toml_text(value)
-            for name, value in data.items()}
+    return {
+        name: value if isinstance(value, str) else _toml_text(value) for name, value in data.items()
+    }
 
 
 def _toml_text(value: Any) -> str:

@@ -42,7 +42,9 @@ def normalise_ip(text: str, field: str = "ip") -> str:
     try:
         return ipaddress.ip_address(text.strip()).compressed
     except ValueError:
-        raise IngestError("invalid_ip", f"{field} {text!r} is not an IP address", field=field) from None
+        raise IngestError(
+            "invalid_ip", f"{field} {text!r} is not an IP address", field=field
+        ) from None
 
 
 def check_state(state: SessionState, user: User | None) -> None:
@@ -57,8 +59,11 @@ def new_session(payload: SessionCreate, site: Site, lifetime_days: int, at_ms: i
     state: SessionState = payload.state or ("authenticated" if payload.user else "anonymous")
     check_state(state, payload.user)
     stamp = ms_to_rfc3339(at_ms)
-    behaviour = msgspec.convert(msgspec.to_builtins(payload.behaviour), Behaviour) \
-        if payload.behaviour else Behaviour()
+    behaviour = (
+        msgspec.convert(msgspec.to_builtins(payload.behaviour), Behaviour)
+        if payload.behaviour
+        else Behaviour()
+    )
     return Session(
         id=canonical_uuid(payload.id) if payload.id else uuid7(at_ms),
         tenant=site.tenant,

@@ -232,7 +232,7 @@ class SessionCreate(Struct, forbid_unknown_fields=True, kw_only=True):
 class SessionPatch(Struct, forbid_unknown_fields=True, kw_only=True):
     """Fields a site backend may change; an absent field is left as it is."""
 
-    user: User | None | UnsetType = UNSET
+    user: User | UnsetType | None = UNSET
     state: SessionState | UnsetType = UNSET
     account_ids: AccountIds | UnsetType = UNSET
     session_variables: FreeForm | UnsetType = UNSET

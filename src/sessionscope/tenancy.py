@@ -78,7 +78,9 @@ def check_origin(origin: str) -> str:
     """An allowed page origin: scheme://host[:port], nothing more."""
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise TenancyError("invalid_origin", f"origin {origin!r} must look like https://example.com")
+        raise TenancyError(
+            "invalid_origin", f"origin {origin!r} must look like https://example.com"
+        )
     if parts.query or parts.fragment:
         raise TenancyError("invalid_origin", f"origin {origin!r} must not have a query")
     return f"{parts.scheme}://{parts.netloc.lower()}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import Stack
+from tests.server import init_tenant
 
 GOOD = {"ip": "81.2.69.142", "user_agent": "Mozilla/5.0"}
 
@@ -19,19 +20,15 @@ def test_sites_list_and_create(acme: httpx.Client) -> None:
 
 
 def test_new_default_site_receives_sessions_without_a_site(stack: Stack) -> None:
-    from tests.server import init_tenant
-
     made = init_tenant(stack.server.database_url, f"dflt{stack.backend}", "first")
     with stack.client(made["secret_key"]) as client:
-        assert client.post("/v1/sites", json={"slug": "second", "default": True}).status_code \
-            == 201
+        assert client.post("/v1/sites", json={"slug": "second", "default": True}).status_code == 201
         defaults = [s["slug"] for s in client.get("/v1/sites").json()["data"] if s["is_default"]]
         assert defaults == ["second"]
         assert client.post("/v1/sessions", json=GOOD).json()["site"] == "second"
 
 
-def test_keys_are_shown_once_and_revocation_is_immediate(stack: Stack,
-                                                         acme: httpx.Client) -> None:
+def test_keys_are_shown_once_and_revocation_is_immediate(stack: Stack, acme: httpx.Client) -> None:
     issued = acme.post("/v1/keys", json={"kind": "secret", "scopes": ["read"]})
     assert issued.status_code == 201
     key = issued.json()
@@ -52,13 +49,16 @@ def test_key_kinds_and_their_rules(acme: httpx.Client, globex: httpx.Client) -> 
     hmac = acme.post("/v1/keys", json={"kind": "hmac"}).json()
     assert hmac["access_key"].startswith("ss_ak_") and hmac["secret_key"].startswith("ss_hs_")
     assert hmac["key"] is None
-    publishable = acme.post("/v1/keys", json={"kind": "publishable", "site": "web",
-                                              "origins": ["https://Shop.Example"]})
+    publishable = acme.post(
+        "/v1/keys", json={"kind": "publishable", "site": "web", "origins": ["https://Shop.Example"]}
+    )
     assert publishable.status_code == 201
     assert publishable.json()["origins"] == ["https://shop.example"]
-    for body, code in (({"kind": "publishable", "scopes": ["read"]}, "invalid_scopes"),
-                       ({"kind": "publishable", "origins": ["ftp://x"]}, "invalid_origin"),
-                       ({"kind": "secret", "origins": ["https://a.b"]}, "invalid_origins")):
+    for body, code in (
+        ({"kind": "publishable", "scopes": ["read"]}, "invalid_scopes"),
+        ({"kind": "publishable", "origins": ["ftp://x"]}, "invalid_origin"),
+        ({"kind": "secret", "origins": ["https://a.b"]}, "invalid_origins"),
+    ):
         answer = acme.post("/v1/keys", json=body)
         assert answer.status_code == 400 and answer.json()["error"]["code"] == code
     unknown_site = acme.post("/v1/keys", json={"kind": "secret", "site": "nowhere"})

@@ -48,15 +48,16 @@ def count_sessions(client: httpx.Client) -> int:
         ({**GOOD, "surprise": True}, "surprise"),
     ],
 )
-def test_invalid_create_names_the_field(acme: httpx.Client, body: dict[str, Any],
-                                        field: str) -> None:
+def test_invalid_create_names_the_field(
+    acme: httpx.Client, body: dict[str, Any], field: str
+) -> None:
     before = count_sessions(acme)
     answer = acme.post("/v1/sessions", json=body)
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
     assert error["details"]["field"] == field
     assert error["code"] in {"invalid_field", "invalid_ip", "invalid_state"}
-    assert field.split(".")[-1] in error["message"] or field == "user"
+    assert field.rsplit(".", maxsplit=1)[-1] in error["message"] or field == "user"
     assert count_sessions(acme) == before
 
 
@@ -102,8 +103,9 @@ def test_oversized_body_without_content_length_is_413(acme: httpx.Client) -> Non
         ({"colour": "blue"}, "colour"),
     ],
 )
-def test_bad_list_parameters_name_the_field(acme: httpx.Client, query: dict[str, str],
-                                            field: str) -> None:
+def test_bad_list_parameters_name_the_field(
+    acme: httpx.Client, query: dict[str, str], field: str
+) -> None:
     answer = acme.get("/v1/sessions", params=query)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["details"] == {"field": field}
@@ -111,17 +113,22 @@ def test_bad_list_parameters_name_the_field(acme: httpx.Client, query: dict[str,
 
 @pytest.mark.parametrize("bad_id", ["abc", "123", "01a2-zz"])
 def test_bad_session_ids_are_400(acme: httpx.Client, bad_id: str) -> None:
-    for answer in (acme.get(f"/v1/sessions/{bad_id}"),
-                   acme.patch(f"/v1/sessions/{bad_id}", json={}),
-                   acme.post(f"/v1/sessions/{bad_id}/release")):
+    for answer in (
+        acme.get(f"/v1/sessions/{bad_id}"),
+        acme.patch(f"/v1/sessions/{bad_id}", json={}),
+        acme.post(f"/v1/sessions/{bad_id}/release"),
+    ):
         assert answer.status_code == 400
         assert answer.json()["error"]["details"] == {"field": "id"}
 
 
 def test_patch_validation(acme: httpx.Client) -> None:
     made = acme.post("/v1/sessions", json=GOOD).json()
-    for body, field in (({"state": "bogus"}, "state"), ({"id": "x"}, "id"),
-                        ({"account_ids": [1]}, "account_ids.0")):
+    for body, field in (
+        ({"state": "bogus"}, "state"),
+        ({"id": "x"}, "id"),
+        ({"account_ids": [1]}, "account_ids.0"),
+    ):
         answer = acme.patch(f"/v1/sessions/{made['id']}", json=body)
         assert answer.status_code == 400
         assert answer.json()["error"]["details"] == {"field": field}
@@ -132,10 +139,14 @@ def test_credentials(stack: Stack) -> None:
     made = stack.client(stack.key()).post("/v1/sessions", json=GOOD).json()
     path = f"/v1/sessions/{made['id']}"
     with stack.client() as bare:
-        for headers in ({}, {"x-api-key": "ss_sk_wrong"}, {"Authorization": "Bearer nope"},
-                        {"Authorization": "Basic abc"},
-                        {"x-api-key": stack.tenants["acme"]["publishable_key"]},
-                        {"x-api-key": stack.tenants["acme"]["hmac_access_key"]}):
+        for headers in (
+            {},
+            {"x-api-key": "ss_sk_wrong"},
+            {"Authorization": "Bearer nope"},
+            {"Authorization": "Basic abc"},
+            {"x-api-key": stack.tenants["acme"]["publishable_key"]},
+            {"x-api-key": stack.tenants["acme"]["hmac_access_key"]},
+        ):
             answer = bare.get(path, headers=headers)
             assert answer.status_code == 401, headers
             assert answer.json()["error"]["code"] == "unauthorized"

@@ -11,16 +11,36 @@ from tests.server import cli
 def test_init_keys_and_sites(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     made = json.loads(cli(url, "init", "--tenant", "t1", "--site", "web", "--json").stdout)
-    assert set(made) == {"tenant", "site", "site_uuid", "secret_key", "publishable_key",
-                         "hmac_access_key", "hmac_secret_key"}
+    assert set(made) == {
+        "tenant",
+        "site",
+        "site_uuid",
+        "secret_key",
+        "publishable_key",
+        "hmac_access_key",
+        "hmac_secret_key",
+    }
     again = cli(url, "init", "--tenant", "t1", "--site", "web", "--json", check=False)
     assert again.returncode == 1 and "exists already" in again.stderr
     cli(url, "sites", "create", "t1", "shop", "--default")
     sites = json.loads(cli(url, "sites", "list", "t1", "--json").stdout)
     assert {s["slug"]: s["is_default"] for s in sites} == {"shop": True, "web": False}
-    issued = json.loads(cli(url, "keys", "create", "--tenant", "t1", "--site", "shop",
-                            "--kind", "publishable", "--origin", "https://a.example",
-                            "--json").stdout)
+    issued = json.loads(
+        cli(
+            url,
+            "keys",
+            "create",
+            "--tenant",
+            "t1",
+            "--site",
+            "shop",
+            "--kind",
+            "publishable",
+            "--origin",
+            "https://a.example",
+            "--json",
+        ).stdout
+    )
     assert issued["key"].startswith("ss_pk_") and issued["origins"] == ["https://a.example"]
     listed = json.loads(cli(url, "keys", "list", "--tenant", "t1", "--json").stdout)
     assert len(listed) == 4 and all("digest" not in k for k in listed)
@@ -33,11 +53,14 @@ def test_init_keys_and_sites(tmp_path: Path) -> None:
 
 def test_bad_settings_stop_with_one_line_naming_the_variable(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    for name, value in (("SESSIONSCOPE_PORT", "eighty"), ("SESSIONSCOPE_WORKERS", "0"),
-                        ("SESSIONSCOPE_TRUSTED_PROXIES", "10.0.0.0/33"),
-                        ("SESSIONSCOPE_REDIS_URL", "http://x"),
-                        ("SESSIONSCOPE_MAX_BODY_BYTES", "12"),
-                        ("SESSIONSCOPE_DURABILITY", "maybe")):
+    for name, value in (
+        ("SESSIONSCOPE_PORT", "eighty"),
+        ("SESSIONSCOPE_WORKERS", "0"),
+        ("SESSIONSCOPE_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("SESSIONSCOPE_REDIS_URL", "http://x"),
+        ("SESSIONSCOPE_MAX_BODY_BYTES", "12"),
+        ("SESSIONSCOPE_DURABILITY", "maybe"),
+    ):
         done = cli(url, "serve", env={name: value}, check=False)
         assert done.returncode == 2, (name, done.stderr)
         lines = done.stderr.strip().splitlines()

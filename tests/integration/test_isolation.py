@@ -30,8 +30,11 @@ def test_other_tenant_gets_exactly_the_missing_answer(
 ) -> None:
     path = f"/v1/sessions/{acme_session['id']}"
     missing = "00000000-0000-7000-8000-000000000000"
-    for method, suffix, body in (("GET", "", None), ("PATCH", "", {"metadata": {"x": 1}}),
-                                 ("POST", "/release", None)):
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("PATCH", "", {"metadata": {"x": 1}}),
+        ("POST", "/release", None),
+    ):
         theirs = globex.request(method, path + suffix, json=body)
         nothing = globex.request(method, f"/v1/sessions/{missing}{suffix}", json=body)
         assert theirs.status_code == nothing.status_code == 404
@@ -39,21 +42,24 @@ def test_other_tenant_gets_exactly_the_missing_answer(
         assert set(theirs.headers) == set(nothing.headers)
 
 
-def test_other_tenant_cannot_change_it(acme_session: dict[str, str], acme: httpx.Client,
-                                       globex: httpx.Client) -> None:
+def test_other_tenant_cannot_change_it(
+    acme_session: dict[str, str], acme: httpx.Client, globex: httpx.Client
+) -> None:
     globex.patch(f"/v1/sessions/{acme_session['id']}", json={"metadata": {"owned": True}})
     globex.post(f"/v1/sessions/{acme_session['id']}/release")
     after = acme.get(f"/v1/sessions/{acme_session['id']}").json()
     assert after["version"] == 1 and after["status"] == "active" and after["metadata"] == {}
 
 
-def test_lists_never_show_another_tenant(acme_session: dict[str, str],
-                                         globex: httpx.Client) -> None:
+def test_lists_never_show_another_tenant(
+    acme_session: dict[str, str], globex: httpx.Client
+) -> None:
     cursor = None
     seen: set[str] = set()
     while True:
-        page = globex.get("/v1/sessions", params={"limit": 500, **(
-            {"cursor": cursor} if cursor else {})}).json()
+        page = globex.get(
+            "/v1/sessions", params={"limit": 500, **({"cursor": cursor} if cursor else {})}
+        ).json()
         seen |= {row["id"] for row in page["data"]}
         assert all(row["tenant"] == "globex" for row in page["data"])
         cursor = page["next_cursor"]
@@ -63,8 +69,9 @@ def test_lists_never_show_another_tenant(acme_session: dict[str, str],
     assert globex.get("/v1/sessions", params={"site": "shop"}).status_code == 404
 
 
-def test_same_client_id_in_two_tenants_stays_separate(acme: httpx.Client,
-                                                      globex: httpx.Client) -> None:
+def test_same_client_id_in_two_tenants_stays_separate(
+    acme: httpx.Client, globex: httpx.Client
+) -> None:
     shared = str(uuid.uuid4())
     first = acme.post("/v1/sessions", json={**GOOD, "id": shared, "metadata": {"who": "acme"}})
     second = globex.post("/v1/sessions", json={**GOOD, "id": shared, "metadata": {"who": "g"}})
@@ -86,8 +93,10 @@ def test_site_bound_key_sees_only_its_site(stack: Stack, acme: httpx.Client) -> 
         listed = shop.get("/v1/sessions", params={"limit": 500}).json()["data"]
         assert {row["site"] for row in listed} == {"shop"}
         assert shop.get("/v1/sessions", params={"site": "web"}).status_code == 403
-        assert shop.patch(f"/v1/sessions/{web_session['id']}",
-                          json={"metadata": {}}).status_code == 404
+        assert (
+            shop.patch(f"/v1/sessions/{web_session['id']}", json={"metadata": {}}).status_code
+            == 404
+        )
         assert shop.get("/v1/sites").status_code == 403
     shop_admin = create_key(acme, kind="secret", site="shop", scopes=["admin"])
     with stack.client(shop_admin) as admin:
@@ -105,9 +114,11 @@ def test_scopes_are_enforced(stack: Stack, acme: httpx.Client) -> None:
         assert reader.get(f"/v1/sessions/{made['id']}").status_code == 200
         denied = reader.post("/v1/sessions", json=GOOD)
         assert denied.status_code == 403
-        assert denied.json()["error"] == {"code": "forbidden",
-                                          "message": "the key lacks the 'write' scope",
-                                          "details": {"required_scope": "write"}}
+        assert denied.json()["error"] == {
+            "code": "forbidden",
+            "message": "the key lacks the 'write' scope",
+            "details": {"required_scope": "write"},
+        }
         assert reader.patch(f"/v1/sessions/{made['id']}", json={}).status_code == 403
         assert writer.get(f"/v1/sessions/{made['id']}").status_code == 403
         assert writer.post("/v1/sessions", json=GOOD).status_code == 201

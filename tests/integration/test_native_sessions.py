@@ -51,8 +51,9 @@ def test_create_returns_the_whole_document_and_reads_back(acme: httpx.Client) ->
 def test_bearer_header_works_like_x_api_key(stack: Stack, acme: httpx.Client) -> None:
     made = open_session(acme)
     with stack.client() as bare:
-        answer = bare.get(f"/v1/sessions/{made['id']}",
-                          headers={"Authorization": f"Bearer {stack.key()}"})
+        answer = bare.get(
+            f"/v1/sessions/{made['id']}", headers={"Authorization": f"Bearer {stack.key()}"}
+        )
     assert answer.status_code == 200 and answer.json()["id"] == made["id"]
 
 
@@ -70,15 +71,18 @@ def test_session_on_another_site_of_the_tenant(acme: httpx.Client) -> None:
     missing = acme.post("/v1/sessions", json={"ip": "1.2.3.4", "user_agent": "x", "site": "nope"})
     assert missing.status_code == 404
     assert missing.json()["error"] == {
-        "code": "site_not_found", "message": "no site 'nope' in this tenant",
+        "code": "site_not_found",
+        "message": "no site 'nope' in this tenant",
         "details": {"field": "site"},
     }
 
 
 def test_patch_changes_only_given_fields_and_bumps_version(acme: httpx.Client) -> None:
     made = open_session(acme, metadata={"keep": True})
-    changed = acme.patch(f"/v1/sessions/{made['id']}", json={
-        "user": {"id": "UU9", "name": "Grace"}, "session_variables": {"a": 1}})
+    changed = acme.patch(
+        f"/v1/sessions/{made['id']}",
+        json={"user": {"id": "UU9", "name": "Grace"}, "session_variables": {"a": 1}},
+    )
     assert changed.status_code == 200, changed.text
     body = changed.json()
     assert body["version"] == 2
@@ -116,13 +120,19 @@ def test_release_ends_the_session_once(acme: httpx.Client) -> None:
 
 def test_unknown_session_is_404_in_the_envelope(acme: httpx.Client) -> None:
     missing = str(uuid.uuid4())
-    for answer in (acme.get(f"/v1/sessions/{missing}"),
-                   acme.patch(f"/v1/sessions/{missing}", json={"metadata": {}}),
-                   acme.post(f"/v1/sessions/{missing}/release")):
+    for answer in (
+        acme.get(f"/v1/sessions/{missing}"),
+        acme.patch(f"/v1/sessions/{missing}", json={"metadata": {}}),
+        acme.post(f"/v1/sessions/{missing}/release"),
+    ):
         assert answer.status_code == 404
-        assert answer.json() == {"error": {"code": "session_not_found",
-                                           "message": f"no session {missing}",
-                                           "details": {"id": missing}}}
+        assert answer.json() == {
+            "error": {
+                "code": "session_not_found",
+                "message": f"no session {missing}",
+                "details": {"id": missing},
+            }
+        }
 
 
 def test_health_readiness_and_docs(stack: Stack) -> None:

@@ -9,14 +9,13 @@ from typing import Any
 import httpx
 
 from tests.conftest import Stack
+from tests.server import init_tenant
 
 GOOD = {"ip": "81.2.69.142", "user_agent": "Mozilla/5.0"}
 
 
 def make_tenant_client(stack: Stack, name: str) -> httpx.Client:
     """A tenant of its own, so counts are not disturbed by other tests."""
-    from tests.server import init_tenant
-
     made = init_tenant(stack.server.database_url, name, "web")
     return stack.client(made["secret_key"])
 
@@ -94,8 +93,7 @@ def test_filters(stack: Stack) -> None:
         assert sorted(walk(client, 100)) == sorted(s["id"] for s in everything)
         assert sorted(walk(client, 100, user_id="alice")) == sorted(s["id"] for s in alice)
         assert sorted(walk(client, 100, site="shop")) == sorted(s["id"] for s in shop)
-        assert sorted(walk(client, 100, state="anonymous")) == sorted(
-            s["id"] for s in anon + shop)
+        assert sorted(walk(client, 100, state="anonymous")) == sorted(s["id"] for s in anon + shop)
         assert walk(client, 100, status="released") == [released]
         assert released not in walk(client, 100, status="active")
         assert walk(client, 100, status="expired") == []

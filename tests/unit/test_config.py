@@ -16,25 +16,37 @@ def test_defaults() -> None:
 
 
 def test_environment_values_are_typed() -> None:
-    settings = load_settings({
-        "SESSIONSCOPE_PORT": "9000",
-        "SESSIONSCOPE_WORKERS": "2",
-        "SESSIONSCOPE_TRUSTED_PROXIES": "10.0.0.0/8, ::1",
-        "SESSIONSCOPE_DATABASE_URL": "postgresql://u@h/db",
-        "SESSIONSCOPE_REDIS_URL": "redis://127.0.0.1:6379/0",
-    })
+    settings = load_settings(
+        {
+            "SESSIONSCOPE_PORT": "9000",
+            "SESSIONSCOPE_WORKERS": "2",
+            "SESSIONSCOPE_TRUSTED_PROXIES": "10.0.0.0/8, ::1",
+            "SESSIONSCOPE_DATABASE_URL": "postgresql://u@h/db",
+            "SESSIONSCOPE_REDIS_URL": "redis://127.0.0.1:6379/0",
+        }
+    )
     assert settings.port == 9000 and settings.workers == 2
-    assert settings.trusted_proxies == (ipaddress.ip_network("10.0.0.0/8"),
-                                        ipaddress.ip_network("::1/128"))
+    assert settings.trusted_proxies == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+    )
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("SESSIONSCOPE_PORT", "0"), ("SESSIONSCOPE_PORT", "x"), ("SESSIONSCOPE_WORKERS", "-1"),
-    ("SESSIONSCOPE_DATABASE_URL", "sqlite://"), ("SESSIONSCOPE_DATABASE_URL", "mysql://h/d"),
-    ("SESSIONSCOPE_TRUSTED_PROXIES", "nonsense"), ("SESSIONSCOPE_KEY_CACHE_SECONDS", "soon"),
-    ("SESSIONSCOPE_HOST", " "), ("SESSIONSCOPE_DURABILITY", "paranoid"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SESSIONSCOPE_PORT", "0"),
+        ("SESSIONSCOPE_PORT", "x"),
+        ("SESSIONSCOPE_WORKERS", "-1"),
+        ("SESSIONSCOPE_DATABASE_URL", "sqlite://"),
+        ("SESSIONSCOPE_DATABASE_URL", "mysql://h/d"),
+        ("SESSIONSCOPE_TRUSTED_PROXIES", "nonsense"),
+        ("SESSIONSCOPE_KEY_CACHE_SECONDS", "soon"),
+        ("SESSIONSCOPE_HOST", " "),
+        ("SESSIONSCOPE_DURABILITY", "paranoid"),
+    ],
+)
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({name: value})

@@ -77,7 +77,7 @@ def issue_key(
         tenant=tenant,
         site=site,
         kind=kind,
-        scopes=chosen_scopes,  # type: ignore[arg-type]
+        scopes=chosen_scopes,
         origins=list(origins or []),
         prefix=token[:12],
         digest=digest(token),

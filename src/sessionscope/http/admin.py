@@ -52,8 +52,9 @@ class AdminApi:
         _tenant_wide(principal)
         body = await read_json(request, self.state.settings.max_body_bytes, SiteCreate)
         try:
-            site = await tenancy.create_site(self.state.store, principal.tenant, body.slug,
-                                             body.default)
+            site = await tenancy.create_site(
+                self.state.store, principal.tenant, body.slug, body.default
+            )
         except tenancy.TenancyError as error:
             raise tenancy_error(error) from None
         return json_response(site_view(site), 201)
@@ -68,13 +69,21 @@ class AdminApi:
         principal = await self._admin(request)
         body = await read_json(request, self.state.settings.max_body_bytes, KeyCreate)
         if principal.site is not None and body.site != principal.site:
-            raise ApiError(403, "site_forbidden",
-                           f"this key may only create keys bound to site {principal.site!r}",
-                           {"field": "site"})
+            raise ApiError(
+                403,
+                "site_forbidden",
+                f"this key may only create keys bound to site {principal.site!r}",
+                {"field": "site"},
+            )
         try:
             issued = await tenancy.create_key(
-                self.state.store, self.state.box, tenant=principal.tenant, kind=body.kind,
-                site=body.site, scopes=body.scopes, origins=body.origins,
+                self.state.store,
+                self.state.box,
+                tenant=principal.tenant,
+                kind=body.kind,
+                site=body.site,
+                scopes=body.scopes,
+                origins=body.origins,
             )
         except tenancy.TenancyError as error:
             raise tenancy_error(error) from None
@@ -84,8 +93,9 @@ class AdminApi:
         principal = await self._admin(request)
         key_id = request.path_params["id"]
         keys = await self.state.store.list_keys(principal.tenant)
-        target = next((k for k in keys if k.id == key_id and principal.site in (None, k.site)),
-                      None)
+        target = next(
+            (k for k in keys if k.id == key_id and principal.site in (None, k.site)), None
+        )
         if target is None or target.revoked_at is not None:
             raise ApiError(404, "key_not_found", f"no live key {key_id}", {"id": key_id})
         await self.state.store.revoke_key(principal.tenant, key_id, ms_to_rfc3339(now_ms()))

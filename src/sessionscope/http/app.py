@@ -32,8 +32,11 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 def error_response(error: ApiError) -> Response:
-    headers = {"retry-after": str(error.details["retry_after"])} \
-        if "retry_after" in error.details else None
+    headers = (
+        {"retry-after": str(error.details["retry_after"])}
+        if "retry_after" in error.details
+        else None
+    )
     return Response(native_body(error), error.status, headers, "application/json")
 
 
@@ -96,8 +99,8 @@ class SessionscopeApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             path: str = scope["path"]
-            if path.startswith(_SESSION_PREFIX) and "/" not in path[len(_SESSION_PREFIX):]:
-                await self._get_session(scope, send, path[len(_SESSION_PREFIX):])
+            if path.startswith(_SESSION_PREFIX) and "/" not in path[len(_SESSION_PREFIX) :]:
+                await self._get_session(scope, send, path[len(_SESSION_PREFIX) :])
                 return
         await self.starlette(scope, receive, send)
 
@@ -122,8 +125,9 @@ class SessionscopeApp:
         try:
             await self.state.store.ping()
         except StoreError as error:
-            raise ApiError(503, "store_unavailable", f"the store does not answer: {error}") \
-                from None
+            raise ApiError(
+                503, "store_unavailable", f"the store does not answer: {error}"
+            ) from None
         return json_response({"status": "ready"})
 
     async def _openapi(self, _: Request) -> Response:

@@ -30,8 +30,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "payload_too_large", f"request body is over {limit} bytes",
-                    {"limit": limit})
+    return ApiError(
+        413, "payload_too_large", f"request body is over {limit} bytes", {"limit": limit}
+    )
 
 
 async def read_json(request: Request, limit: int, kind: type[T]) -> T:
@@ -46,7 +47,9 @@ async def read_json(request: Request, limit: int, kind: type[T]) -> T:
         raise validation_error(error) from None
 
 
-def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return raw_json(_encoder.encode(payload), status, headers)
 
 

@@ -24,14 +24,17 @@ def presented_token(headers: Mapping[str, str]) -> str | None:
 async def authenticate(state: AppState, headers: Mapping[str, str], scope: Scope) -> Principal:
     token = presented_token(headers)
     if token is None:
-        raise ApiError(401, "unauthorized", "send a secret key in x-api-key or Authorization: Bearer")
+        raise ApiError(
+            401, "unauthorized", "send a secret key in x-api-key or Authorization: Bearer"
+        )
     key = await state.verifier.verify(token)
     if key is None or key.kind != "secret":
         raise ApiError(401, "unauthorized", "the key is unknown, revoked, or not a secret key")
     principal = principal_of(key)
     if not principal.allows(scope):
-        raise ApiError(403, "forbidden", f"the key lacks the {scope!r} scope",
-                       {"required_scope": scope})
+        raise ApiError(
+            403, "forbidden", f"the key lacks the {scope!r} scope", {"required_scope": scope}
+        )
     return principal
 
 
@@ -43,8 +46,9 @@ def visible_sites(principal: Principal) -> tuple[str, ...] | None:
 async def site_for(state: AppState, principal: Principal, requested: str | None) -> Site:
     """The site a request acts on: the key's own, the requested one, else the default."""
     if principal.site is not None and requested not in (None, principal.site):
-        raise ApiError(403, "site_forbidden", f"the key is bound to site {principal.site!r}",
-                       {"field": "site"})
+        raise ApiError(
+            403, "site_forbidden", f"the key is bound to site {principal.site!r}", {"field": "site"}
+        )
     slug = principal.site or requested
     site = (
         await state.store.get_site(principal.tenant, slug)

@@ -89,22 +89,28 @@ class NativeSessions:
         principal = await authenticate(self.state, request.headers, "write")
         session_id = session_id_parameter(request.path_params["id"])
         patch = await read_json(request, self.state.settings.max_body_bytes, SessionPatch)
-        return await self._change(principal.tenant, session_id, principal.site,
-                                  lambda session: ingest.apply_patch(session, patch))
+        return await self._change(
+            principal.tenant,
+            session_id,
+            principal.site,
+            lambda session: ingest.apply_patch(session, patch),
+        )
 
     async def release(self, request: Request) -> Response:
         principal = await authenticate(self.state, request.headers, "write")
         session_id = session_id_parameter(request.path_params["id"])
-        return await self._change(principal.tenant, session_id, principal.site,
-                                  ingest.mark_released)
+        return await self._change(
+            principal.tenant, session_id, principal.site, ingest.mark_released
+        )
 
     async def _change(
         self, tenant: str, session_id: str, site: str | None, change: Callable[[Session], None]
     ) -> Response:
         sites = (site,) if site is not None else None
         try:
-            session = await ingest.update_session(self.state.store, tenant, session_id, sites,
-                                                  change)
+            session = await ingest.update_session(
+                self.state.store, tenant, session_id, sites, change
+            )
         except ingest.IngestError as error:
             raise ingest_error(error) from None
         if session is None:

@@ -81,62 +81,144 @@ def _list_parameters() -> tuple[Parameter, ...]:
         Parameter("site", "query", text, "only this site (slug)"),
         Parameter("user_id", "query", text, "only sessions of this user"),
         Parameter("device_id", "query", text, "only sessions of this device"),
-        Parameter("state", "query", {"enum": ["anonymous", "recognised", "partially_registered",
-                                              "authenticated"]}, "only this state"),
-        Parameter("status", "query", {"enum": ["active", "expired", "released", "revoked"]},
-                  "only this status, as of now"),
-        Parameter("since", "query", {"type": "string", "format": "date-time"},
-                  "created at or after"),
+        Parameter(
+            "state",
+            "query",
+            {"enum": ["anonymous", "recognised", "partially_registered", "authenticated"]},
+            "only this state",
+        ),
+        Parameter(
+            "status",
+            "query",
+            {"enum": ["active", "expired", "released", "revoked"]},
+            "only this status, as of now",
+        ),
+        Parameter(
+            "since", "query", {"type": "string", "format": "date-time"}, "created at or after"
+        ),
         Parameter("until", "query", {"type": "string", "format": "date-time"}, "created before"),
-        Parameter("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500,
-                                     "default": 100}, "page size"),
+        Parameter(
+            "limit",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+            "page size",
+        ),
         Parameter("cursor", "query", text, "next_cursor of the previous page"),
     )
 
 
 NATIVE_OPERATIONS: tuple[Operation, ...] = (
-    Operation("post", "/v1/sessions", "Open a session", "sessions",
-              {201: ("the new session", Session), 409: ("the id is taken", ErrorEnvelope),
-               413: ("body too large", ErrorEnvelope), **_NATIVE_ERRORS},
-              request=SessionCreate),
-    Operation("get", "/v1/sessions", "List sessions, newest first", "sessions",
-              {200: ("a page of sessions", SessionPage), **_NATIVE_ERRORS},
-              parameters=_list_parameters()),
-    Operation("get", "/v1/sessions/{id}", "Get a session", "sessions",
-              {200: ("the session", Session), 404: ("no such session", ErrorEnvelope),
-               **_NATIVE_ERRORS}, parameters=(SESSION_ID,)),
-    Operation("patch", "/v1/sessions/{id}", "Change a session's user, state or site data",
-              "sessions",
-              {200: ("the changed session", Session), 404: ("no such session", ErrorEnvelope),
-               409: ("the session is no longer active", ErrorEnvelope), **_NATIVE_ERRORS},
-              request=SessionPatch, parameters=(SESSION_ID,)),
-    Operation("post", "/v1/sessions/{id}/release", "Release (end) a session", "sessions",
-              {200: ("the released session", Session), 404: ("no such session", ErrorEnvelope),
-               **_NATIVE_ERRORS}, parameters=(SESSION_ID,)),
-    Operation("get", "/v1/sites", "List the tenant's sites", "admin",
-              {200: ("sites", SiteList), **_NATIVE_ERRORS}),
-    Operation("post", "/v1/sites", "Create a site", "admin",
-              {201: ("the site", SiteView), 409: ("the slug is taken", ErrorEnvelope),
-               **_NATIVE_ERRORS}, request=SiteCreate),
-    Operation("get", "/v1/keys", "List the tenant's keys (never their secrets)", "admin",
-              {200: ("keys", KeyList), **_NATIVE_ERRORS}),
-    Operation("post", "/v1/keys", "Create a key; its secret is shown only in this answer",
-              "admin", {201: ("the key with its secret", IssuedKey), **_NATIVE_ERRORS},
-              request=KeyCreate),
-    Operation("delete", "/v1/keys/{id}", "Revoke a key", "admin",
-              {204: ("revoked", None), 404: ("no such live key", ErrorEnvelope),
-               **_NATIVE_ERRORS},
-              parameters=(Parameter("id", "path", {"type": "string"}, "key id", True),)),
-    Operation("get", "/healthz", "Liveness", "operations", {200: ("alive", Health)},
-              security=()),
-    Operation("get", "/readyz", "Readiness: the store answers", "operations",
-              {200: ("ready", Health), 503: ("the store does not answer", ErrorEnvelope)},
-              security=()),
+    Operation(
+        "post",
+        "/v1/sessions",
+        "Open a session",
+        "sessions",
+        {
+            201: ("the new session", Session),
+            409: ("the id is taken", ErrorEnvelope),
+            413: ("body too large", ErrorEnvelope),
+            **_NATIVE_ERRORS,
+        },
+        request=SessionCreate,
+    ),
+    Operation(
+        "get",
+        "/v1/sessions",
+        "List sessions, newest first",
+        "sessions",
+        {200: ("a page of sessions", SessionPage), **_NATIVE_ERRORS},
+        parameters=_list_parameters(),
+    ),
+    Operation(
+        "get",
+        "/v1/sessions/{id}",
+        "Get a session",
+        "sessions",
+        {200: ("the session", Session), 404: ("no such session", ErrorEnvelope), **_NATIVE_ERRORS},
+        parameters=(SESSION_ID,),
+    ),
+    Operation(
+        "patch",
+        "/v1/sessions/{id}",
+        "Change a session's user, state or site data",
+        "sessions",
+        {
+            200: ("the changed session", Session),
+            404: ("no such session", ErrorEnvelope),
+            409: ("the session is no longer active", ErrorEnvelope),
+            **_NATIVE_ERRORS,
+        },
+        request=SessionPatch,
+        parameters=(SESSION_ID,),
+    ),
+    Operation(
+        "post",
+        "/v1/sessions/{id}/release",
+        "Release (end) a session",
+        "sessions",
+        {
+            200: ("the released session", Session),
+            404: ("no such session", ErrorEnvelope),
+            **_NATIVE_ERRORS,
+        },
+        parameters=(SESSION_ID,),
+    ),
+    Operation(
+        "get",
+        "/v1/sites",
+        "List the tenant's sites",
+        "admin",
+        {200: ("sites", SiteList), **_NATIVE_ERRORS},
+    ),
+    Operation(
+        "post",
+        "/v1/sites",
+        "Create a site",
+        "admin",
+        {201: ("the site", SiteView), 409: ("the slug is taken", ErrorEnvelope), **_NATIVE_ERRORS},
+        request=SiteCreate,
+    ),
+    Operation(
+        "get",
+        "/v1/keys",
+        "List the tenant's keys (never their secrets)",
+        "admin",
+        {200: ("keys", KeyList), **_NATIVE_ERRORS},
+    ),
+    Operation(
+        "post",
+        "/v1/keys",
+        "Create a key; its secret is shown only in this answer",
+        "admin",
+        {201: ("the key with its secret", IssuedKey), **_NATIVE_ERRORS},
+        request=KeyCreate,
+    ),
+    Operation(
+        "delete",
+        "/v1/keys/{id}",
+        "Revoke a key",
+        "admin",
+        {204: ("revoked", None), 404: ("no such live key", ErrorEnvelope), **_NATIVE_ERRORS},
+        parameters=(Parameter("id", "path", {"type": "string"}, "key id", True),),
+    ),
+    Operation("get", "/healthz", "Liveness", "operations", {200: ("alive", Health)}, security=()),
+    Operation(
+        "get",
+        "/readyz",
+        "Readiness: the store answers",
+        "operations",
+        {200: ("ready", Health), 503: ("the store does not answer", ErrorEnvelope)},
+        security=(),
+    ),
 )
 
 NATIVE_SECURITY: dict[str, Any] = {
-    "secretKey": {"type": "apiKey", "in": "header", "name": "x-api-key",
-                  "description": "a secret key; `Authorization: Bearer <key>` works too"},
+    "secretKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": "a secret key; `Authorization: Bearer <key>` works too",
+    },
 }
 
 
@@ -153,8 +235,11 @@ def build_document(
         paths.setdefault(op.path, {})[op.method] = _operation(op, refs)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Sessionscope", "version": "1",
-                 "description": "Session intelligence: native API and compatible read APIs."},
+        "info": {
+            "title": "Sessionscope",
+            "version": "1",
+            "description": "Session intelligence: native API and compatible read APIs.",
+        },
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": security_schemes},
     }
@@ -172,12 +257,18 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         "operationId": f"{op.method}_{op.path}".replace("/", "_").replace("{", "").replace("}", ""),
         "security": [{name: []} for name in op.security],
         "parameters": [
-            {"name": p.name, "in": p.location, "required": p.required or p.location == "path",
-             "schema": p.schema, "description": p.description}
+            {
+                "name": p.name,
+                "in": p.location,
+                "required": p.required or p.location == "path",
+                "schema": p.schema,
+                "description": p.description,
+            }
             for p in op.parameters
         ],
         "responses": {
-            str(status): _response(text, kind, refs) for status, (text, kind) in op.responses.items()
+            str(status): _response(text, kind, refs)
+            for status, (text, kind) in op.responses.items()
         },
         **op.extra,
     }

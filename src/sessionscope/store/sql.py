@@ -10,8 +10,22 @@ from sessionscope.store.base import Cursor, SessionColumns, SessionQuery
 SESSION_READ_COLUMNS = "id, created_ms, expires_ms, status, doc"
 
 SESSION_WRITE_COLUMNS = (
-    "tenant", "id", "site", "version", "created_ms", "updated_ms", "expires_ms", "user_id",
-    "device_id", "ip", "state", "status", "bot_score", "risk_score", "country_code", "doc",
+    "tenant",
+    "id",
+    "site",
+    "version",
+    "created_ms",
+    "updated_ms",
+    "expires_ms",
+    "user_id",
+    "device_id",
+    "ip",
+    "state",
+    "status",
+    "bot_score",
+    "risk_score",
+    "country_code",
+    "doc",
 )
 
 Placeholder = Callable[[int], str]
@@ -27,10 +41,22 @@ def dollar(position: int) -> str:
 
 def column_values(columns: SessionColumns, doc: bytes) -> list[Any]:
     return [
-        columns.tenant, columns.id, columns.site, columns.version, columns.created_ms,
-        columns.updated_ms, columns.expires_ms, columns.user_id, columns.device_id, columns.ip,
-        columns.state, columns.status, columns.bot_score, columns.risk_score,
-        columns.country_code, doc,
+        columns.tenant,
+        columns.id,
+        columns.site,
+        columns.version,
+        columns.created_ms,
+        columns.updated_ms,
+        columns.expires_ms,
+        columns.user_id,
+        columns.device_id,
+        columns.ip,
+        columns.state,
+        columns.status,
+        columns.bot_score,
+        columns.risk_score,
+        columns.country_code,
+        doc,
     ]
 
 
@@ -82,8 +108,11 @@ def list_sessions_sql(
     where = [f"tenant = {params.add(query.tenant)}"]
     if query.sites is not None:
         where.append(_in_list("site", query.sites, params))
-    for column, value in (("user_id", query.user_id), ("device_id", query.device_id),
-                          ("state", query.state)):
+    for column, value in (
+        ("user_id", query.user_id),
+        ("device_id", query.device_id),
+        ("state", query.state),
+    ):
         if value is not None:
             where.append(f"{column} = {params.add(value)}")
     if query.status is not None:
@@ -93,7 +122,9 @@ def list_sessions_sql(
     if query.until_ms is not None:
         where.append(f"created_ms < {params.add(query.until_ms)}")
     if after is not None:
-        where.append(f"(created_ms, id) <= ({params.add(after.created_ms)}, {params.add(after.id)})")
+        where.append(
+            f"(created_ms, id) <= ({params.add(after.created_ms)}, {params.add(after.id)})"
+        )
     sql = (
         f"SELECT {SESSION_READ_COLUMNS} FROM sessions WHERE {' AND '.join(where)} "
         f"ORDER BY created_ms DESC, id DESC LIMIT {params.add(limit)}"

@@ -212,7 +212,9 @@ class SQLiteStore:
 
     async def set_default_site(self, tenant: str, slug: str) -> None:
         def update(conn: sqlite3.Connection) -> None:
-            conn.execute("UPDATE sites SET is_default = (slug = ?) WHERE tenant = ?", (slug, tenant))
+            conn.execute(
+                "UPDATE sites SET is_default = (slug = ?) WHERE tenant = ?", (slug, tenant)
+            )
 
         await self._write(update)
 
@@ -272,7 +274,12 @@ class SQLiteStore:
         statement = sql.replace_session_sql(sql.qmark)
 
         def replace(conn: sqlite3.Connection) -> bool:
-            return conn.execute(statement, sql.replace_session_params(values, expected_version)).rowcount == 1
+            return (
+                conn.execute(
+                    statement, sql.replace_session_params(values, expected_version)
+                ).rowcount
+                == 1
+            )
 
         return await self._write(replace)
 
@@ -293,23 +300,38 @@ _KEY_INSERT = f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 
 
 
 def _site(row: tuple[Any, ...]) -> Site:
-    return Site(
-        tenant=row[0], slug=row[1], uuid=row[2], is_default=bool(row[3]), created_at=row[4]
-    )
+    return Site(tenant=row[0], slug=row[1], uuid=row[2], is_default=bool(row[3]), created_at=row[4])
 
 
 def _key_params(key: ApiKey) -> tuple[Any, ...]:
     return (
-        key.id, key.tenant, key.site, key.kind, json.dumps(key.scopes), json.dumps(key.origins),
-        key.prefix, key.digest, key.created_at, key.revoked_at, key.secret_ciphertext,
+        key.id,
+        key.tenant,
+        key.site,
+        key.kind,
+        json.dumps(key.scopes),
+        json.dumps(key.origins),
+        key.prefix,
+        key.digest,
+        key.created_at,
+        key.revoked_at,
+        key.secret_ciphertext,
     )
 
 
 def _key(row: tuple[Any, ...]) -> ApiKey:
     return ApiKey(
-        id=row[0], tenant=row[1], site=row[2], kind=row[3], scopes=json.loads(row[4]),
-        origins=json.loads(row[5]), prefix=row[6], digest=row[7], created_at=row[8],
-        revoked_at=row[9], secret_ciphertext=row[10],
+        id=row[0],
+        tenant=row[1],
+        site=row[2],
+        kind=row[3],
+        scopes=json.loads(row[4]),
+        origins=json.loads(row[5]),
+        prefix=row[6],
+        digest=row[7],
+        created_at=row[8],
+        revoked_at=row[9],
+        secret_ciphertext=row[10],
     )
 
 
@@ -337,5 +359,3 @@ def _statements(script: str) -> list[str]:
     """Split a migration into statements (our files keep one statement per `;` line end)."""
     lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
     return [part.strip() for part in "\n".join(lines).split(";\n") if part.strip(" \n;")]
-
-
