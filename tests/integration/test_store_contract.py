@@ -10,7 +10,6 @@ from pathlib import Path
 import msgspec
 import pytest
 import pytest_asyncio
-from tests.pg import PostgresUnavailableError, create_test_database, drop_test_database
 
 from sessionscope.clock import ms_to_rfc3339, rfc3339_to_ms
 from sessionscope.ids import uuid7
@@ -27,8 +26,7 @@ from sessionscope.store.base import (
 from sessionscope.store.postgres import PostgresStore
 from sessionscope.store.schema import migrations_for
 from sessionscope.store.sqlite import SQLiteStore
-
-
+from tests.pg import PostgresUnavailableError, create_test_database, drop_test_database
 
 BASE_MS = 1_750_000_000_000
 HOUR = 3_600_000
@@ -46,9 +44,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     try:
         url = create_test_database()
     except PostgresUnavailableError as error:
-        pytest.fail(str(error), pytrace=False)
-    request.addfinalizer(lambda: drop_test_database(url))
-    return url
+        unreachable = str(error)
+    else:
+        request.addfinalizer(lambda: drop_test_database(url))
+        return url
+    pytest.fail(unreachable, pytrace=False)
 
 
 @pytest_asyncio.fixture(loop_scope="function")
@@ -143,7 +143,9 @@ async def every_page(store: Store, query: SessionQuery, limit: int, now_ms: int)
     while True:
         page = await store.list_sessions(query, after, limit, now_ms)
         assert len(page) <= limit
-        seen.extend(row.id for row in page)
+        for row in page:
+            assert row.id not in seen, f"{row.id} served twice"
+            seen.append(row.id)
         if len(page) < limit:
             return seen
         after = Cursor(created_ms=page[-1].created_ms, id=page[-1].id)

@@ -122,9 +122,7 @@ def list_sessions_sql(
     if query.until_ms is not None:
         where.append(f"created_ms < {params.add(query.until_ms)}")
     if after is not None:
-        where.append(
-            f"(created_ms, id) <= ({params.add(after.created_ms)}, {params.add(after.id)})"
-        )
+        where.append(f"(created_ms, id) < ({params.add(after.created_ms)}, {params.add(after.id)})")
     sql = (
         f"SELECT {SESSION_READ_COLUMNS} FROM sessions WHERE {' AND '.join(where)} "
         f"ORDER BY created_ms DESC, id DESC LIMIT {params.add(limit)}"
