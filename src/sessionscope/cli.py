@@ -21,6 +21,9 @@ from sessionscope import tenancy
 from sessionscope.auth.secretbox import MasterKeyError, SecretBox, new_master_key
 from sessionscope.clock import ms_to_rfc3339, now_ms
 from sessionscope.config import PREFIX, ConfigError, Settings, load_settings, parse_setting
+from sessionscope.enrich.geo import GeoDatabaseError
+from sessionscope.enrich.iplists import IPListError
+from sessionscope.enrich.service import Enricher
 from sessionscope.model import IssuedKey, KeyKind, Scope, key_view
 from sessionscope.runtime import secret_box
 from sessionscope.store import open_store
@@ -102,6 +105,7 @@ def serve(
     settings = settings_with(host=host, port=port, workers=workers, database_url=database_url)
     run_with_store(settings.database_url, _noop)
     _box(settings)
+    Enricher.from_settings(settings)  # a missing or corrupt data file stops here, not in a worker
     _serve(settings)
 
 
@@ -170,6 +174,7 @@ def demo(
         return await tenancy.init_tenant(store, _box(current), "demo", "web", origins)
 
     result = run_with_store(settings.database_url, lambda store, _: work(store, settings))
+    Enricher.from_settings(settings)
     if result is None:
         out.print(
             "demo tenant exists; its keys were shown when it was made"
@@ -329,7 +334,7 @@ def _cell(value: Any) -> str:
 def main() -> None:
     try:
         app()
-    except (ConfigError, MasterKeyError, CliFailure) as error:
+    except (ConfigError, MasterKeyError, CliFailure, GeoDatabaseError, IPListError) as error:
         err.print(f"sessionscope: {error}")
         sys.exit(2)
     except tenancy.TenancyError as error:

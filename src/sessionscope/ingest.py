@@ -19,6 +19,7 @@ from sessionscope.model import (
     Site,
     User,
 )
+from sessionscope.pipeline import Pipeline
 from sessionscope.store.base import Conflict, Store, StoredSession
 
 DAY_MS = 86_400_000
@@ -95,9 +96,10 @@ def new_session(payload: SessionCreate, site: Site, lifetime_days: int, at_ms: i
 
 
 async def open_session(
-    store: Store, payload: SessionCreate, site: Site, lifetime_days: int
+    store: Store, pipeline: Pipeline, payload: SessionCreate, site: Site, lifetime_days: int
 ) -> Session:
     session = new_session(payload, site, lifetime_days, now_ms())
+    await pipeline.process(session)
     try:
         await store.insert_session(session)
     except Conflict:

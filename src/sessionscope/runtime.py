@@ -7,7 +7,9 @@ from pathlib import Path
 from sessionscope.auth.keys import KeyVerifier
 from sessionscope.auth.secretbox import SecretBox, decode_master_key, load_or_create_key_file
 from sessionscope.config import ConfigError, Settings
+from sessionscope.enrich.service import Enricher
 from sessionscope.http.state import AppState
+from sessionscope.pipeline import Pipeline
 from sessionscope.store import open_store
 from sessionscope.store.sqlite import sqlite_path
 
@@ -38,4 +40,5 @@ def build_state(settings: Settings) -> AppState:
         store=store,
         verifier=KeyVerifier(store, settings.key_cache_seconds),
         box=secret_box(settings),
+        pipeline=Pipeline(Enricher.from_settings(settings)),
     )

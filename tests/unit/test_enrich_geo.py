@@ -19,21 +19,18 @@ from sessionscope.enrich.geo import (
     GeoResult,
     location_from_record,
 )
-
-TEST_DB_DIR = Path(
-    os.environ.get("SESSIONSCOPE_GEOIP_TEST_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "geoip-test"
+from tests.geodata import (
+    ANONYMOUS,
+    ASN,
+    CITY,
+    CONNECTION,
+    COUNTRY,
+    ISP,
+    LITE_CITY,
+    require_test_databases,
 )
-CITY = TEST_DB_DIR / "GeoIP2-City-Test.mmdb"
-LITE_CITY = TEST_DB_DIR / "GeoLite2-City-Test.mmdb"
-COUNTRY = TEST_DB_DIR / "GeoIP2-Country-Test.mmdb"
-ASN = TEST_DB_DIR / "GeoLite2-ASN-Test.mmdb"
-ISP = TEST_DB_DIR / "GeoIP2-ISP-Test.mmdb"
-CONNECTION = TEST_DB_DIR / "GeoIP2-Connection-Type-Test.mmdb"
-ANONYMOUS = TEST_DB_DIR / "GeoIP2-Anonymous-IP-Test.mmdb"
 
-if not CITY.exists():  # pragma: no cover - the shared folder is part of every checkout
-    pytest.fail(f"MaxMind test databases not found in {TEST_DB_DIR} (SESSIONSCOPE_GEOIP_TEST_DIR)")
+require_test_databases()
 
 
 @pytest.fixture(scope="module")

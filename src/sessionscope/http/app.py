@@ -91,6 +91,7 @@ class SessionscopeApp:
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
         await self.state.store.open()
+        self.state.pipeline.enricher.warm()
         try:
             yield
         finally:

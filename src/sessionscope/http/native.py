@@ -75,7 +75,11 @@ class NativeSessions:
         site = await site_for(self.state, principal, payload.site)
         try:
             session = await ingest.open_session(
-                self.state.store, payload, site, self.state.settings.session_lifetime_days
+                self.state.store,
+                self.state.pipeline,
+                payload,
+                site,
+                self.state.settings.session_lifetime_days,
             )
         except ingest.IngestError as error:
             raise ingest_error(error) from None

@@ -1,4 +1,4 @@
-"""What every request handler can reach: settings, store, key verifier, secret box."""
+"""What every request handler can reach: settings, store, keys, secret box, pipeline."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sessionscope.auth.keys import KeyVerifier
 from sessionscope.auth.secretbox import SecretBox
 from sessionscope.config import Settings
+from sessionscope.pipeline import Pipeline
 from sessionscope.store.base import Store
 
 
@@ -16,3 +17,4 @@ class AppState:
     store: Store
     verifier: KeyVerifier
     box: SecretBox | None
+    pipeline: Pipeline

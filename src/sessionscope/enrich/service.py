@@ -1,0 +1,114 @@
+"""Enrichment of one session: user agent, geo-IP, IP lists and network, from one place.
+
+`Enricher.examine` gathers the evidence (pure lookups, all cached); `apply` writes the
+session's `device`, `browser`, `location` and `network` parts from it. Judgement reads the
+same `Evidence`, so nothing is looked up twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from sessionscope.config import Settings
+from sessionscope.enrich.geo import GeoConfig, GeoIP, GeoResult
+from sessionscope.enrich.iplists import IPLists, ListMatches
+from sessionscope.enrich.network import classify_network
+from sessionscope.enrich.ua import (
+    ClientHints,
+    UserAgentInfo,
+    client_hints_from_headers,
+    client_hints_from_ua_data,
+    parse_user_agent,
+)
+from sessionscope.model import Browser, Device, Location, Session
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the lookups found about one session's request."""
+
+    user_agent: UserAgentInfo
+    hints: ClientHints | None
+    geo: GeoResult
+    lists: ListMatches
+
+
+def session_hints(session: Session) -> ClientHints | None:
+    """Client hints from the browser script's userAgentData, else from request headers."""
+    ua_data = session.signals.get("ua_data")
+    if isinstance(ua_data, dict):
+        hints = client_hints_from_ua_data(ua_data)
+        if hints is not None:
+            return hints
+    return client_hints_from_headers(session.headers)
+
+
+def merged(base: Any, observed: Any) -> Any:
+    """`base` with every non-null field of `observed` laid over it (same Struct type)."""
+    values = msgspec.structs.asdict(base)
+    for name, value in msgspec.structs.asdict(observed).items():
+        if value is not None:
+            values[name] = value
+    return type(base)(**values)
+
+
+class Enricher:
+    def __init__(self, geo: GeoIP, lists: IPLists) -> None:
+        self.geo = geo
+        self.lists = lists
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Enricher:
+        """Open the configured databases and lists; errors name the setting at fault."""
+        geo = GeoIP(GeoConfig.from_settings(settings))
+        lists = IPLists()
+        if settings.lists_dir:
+            lists.load_dir(Path(settings.lists_dir))
+        return cls(geo, lists)
+
+    def warm(self) -> None:
+        if self.geo.uses_fallback:
+            self.geo.warm()
+
+    def examine(self, session: Session, extra_lists: IPLists | None = None) -> Evidence:
+        hints = session_hints(session)
+        ip = session.ip or ""
+        matches = self.lists.match(ip) if ip else ListMatches()
+        if extra_lists is not None and ip:
+            matches = ListMatches(matches=[*matches.matches, *extra_lists.match(ip).matches])
+        return Evidence(
+            user_agent=parse_user_agent(session.user_agent or "", hints),
+            hints=hints,
+            geo=self.geo.lookup(ip) if ip else GeoResult(),
+            lists=matches,
+        )
+
+    def apply(self, session: Session, evidence: Evidence) -> None:
+        """Fill the looked-up parts; what the browser reported directly is kept."""
+        session.device = merged(evidence.user_agent.device, _reported(session.device, Device))
+        session.browser = merged(evidence.user_agent.browser, _reported(session.browser, Browser))
+        true_country = session.location.true_country_code
+        session.location = merged(evidence.geo.location, Location(true_country_code=true_country))
+        if session.ip:
+            session.network = classify_network(session.ip, evidence.geo, evidence.lists)
+
+
+def _reported(part: Any, kind: type[Any]) -> Any:
+    """The fields of `part` that did not come from the user-agent parse."""
+    looked_up = {
+        "type",
+        "brand",
+        "model",
+        "name",
+        "os",
+        "os_version",
+        "platform",
+        "category",
+        "version",
+    }
+    values = {k: v for k, v in msgspec.structs.asdict(part).items() if k not in looked_up}
+    return kind(**values)
