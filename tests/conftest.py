@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from tests.pg import create_test_database, drop_test_database
 from tests.server import Server, init_tenant
@@ -87,3 +90,27 @@ def artifacts_dir() -> Path:
     path = Path(__file__).parent / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this run's own on the local Redis; its keys are deleted after."""
+    url = os.environ.get("SESSIONSCOPE_TEST_REDIS_URL", REDIS_URL)
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f"Redis at {url} does not answer ({error}); set SESSIONSCOPE_TEST_REDIS_URL")
+    prefix = f"sessionscope-test-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    for key in client.scan_iter(match=prefix + "*", count=1000):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_prefix: str) -> str:
+    return os.environ.get("SESSIONSCOPE_TEST_REDIS_URL", REDIS_URL)

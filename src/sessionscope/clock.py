@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 def now_ms() -> int:
@@ -11,7 +14,7 @@ def now_ms() -> int:
 
 
 def ms_to_rfc3339(ms: int) -> str:
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    moment = _EPOCH + ms * _MILLISECOND  # integer arithmetic: no float rounding
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
@@ -20,4 +23,4 @@ def rfc3339_to_ms(text: str) -> int:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("timestamp needs a UTC offset or Z")
-    return int(moment.timestamp() * 1000)
+    return (moment - _EPOCH) // _MILLISECOND

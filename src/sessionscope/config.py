@@ -25,6 +25,7 @@ class ConfigError(ValueError):
 class Settings:
     database_url: str = "sqlite:///data/sessionscope.db"
     redis_url: str | None = None
+    redis_prefix: str = "sessionscope:"
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
@@ -107,6 +108,7 @@ def _durability(value: str) -> str:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "database_url": _database_url,
     "redis_url": _redis_url,
+    "redis_prefix": _text,
     "host": _text,
     "port": _bounded_int(1, 65535),
     "workers": _bounded_int(1, 64),

@@ -98,7 +98,8 @@ def new_session(payload: SessionCreate, site: Site, lifetime_days: int, at_ms: i
 async def open_session(
     store: Store, pipeline: Pipeline, payload: SessionCreate, site: Site, lifetime_days: int
 ) -> Session:
-    session = new_session(payload, site, lifetime_days, now_ms())
+    lifetime = site.settings.session_lifetime_days or lifetime_days
+    session = new_session(payload, site, lifetime, now_ms())
     await pipeline.process(session)
     try:
         await store.insert_session(session)

@@ -249,12 +249,22 @@ class Tenant(Struct, kw_only=True):
     created_at: str
 
 
+class SiteSettings(Struct, kw_only=True):
+    """Per-site behaviour. Every field has a default; a feature adds its own fields here.
+
+    Stored as JSON on the site; `null` means "use the instance default".
+    """
+
+    session_lifetime_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
+
+
 class Site(Struct, kw_only=True):
     tenant: str
     slug: str
     uuid: str
     is_default: bool
     created_at: str
+    settings: SiteSettings = msgspec.field(default_factory=SiteSettings)
 
     @property
     def sub_tenant_id(self) -> str:
@@ -325,6 +335,14 @@ class SiteView(Struct, kw_only=True):
     sub_tenant_id: str
     is_default: bool
     created_at: str
+    settings: SiteSettings
+
+
+class SitePatch(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Change a site: make it the default, or change some of its settings."""
+
+    default: Literal[True] | UnsetType = UNSET
+    settings: dict[str, Any] | UnsetType = UNSET
 
 
 def site_view(site: Site) -> SiteView:
@@ -335,6 +353,7 @@ def site_view(site: Site) -> SiteView:
         sub_tenant_id=site.sub_tenant_id,
         is_default=site.is_default,
         created_at=site.created_at,
+        settings=site.settings,
     )
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
 
 from sessionscope.auth.keys import KeyVerifier
+from sessionscope.auth.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from sessionscope.auth.secretbox import SecretBox, decode_master_key, load_or_create_key_file
 from sessionscope.config import ConfigError, Settings
 from sessionscope.enrich.service import Enricher
@@ -33,12 +37,28 @@ def secret_box(settings: Settings) -> SecretBox:
     return SecretBox(decode_master_key(load_or_create_key_file(key_file)))
 
 
+def redis_client(settings: Settings) -> Any:
+    """A redis.asyncio client (connects lazily), or None without SESSIONSCOPE_REDIS_URL."""
+    if not settings.redis_url:
+        return None
+    return Redis.from_url(settings.redis_url)
+
+
+def rate_limiter(settings: Settings, redis: Any) -> RateLimiter:
+    if redis is None:
+        return MemoryRateLimiter()
+    return RedisRateLimiter(redis, settings.redis_prefix)
+
+
 def build_state(settings: Settings) -> AppState:
     store = open_store(settings.database_url, settings.durability)
+    redis = redis_client(settings)
     return AppState(
         settings=settings,
         store=store,
         verifier=KeyVerifier(store, settings.key_cache_seconds),
         box=secret_box(settings),
         pipeline=Pipeline(Enricher.from_settings(settings)),
+        limiter=rate_limiter(settings, redis),
+        redis=redis,
     )

@@ -6,10 +6,12 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import msgspec
+
 from sessionscope.auth.keys import issue_key
 from sessionscope.auth.secretbox import SecretBox
 from sessionscope.clock import ms_to_rfc3339, now_ms
-from sessionscope.model import IssuedKey, KeyKind, Scope, Site, Tenant
+from sessionscope.model import IssuedKey, KeyKind, Scope, Site, SitePatch, SiteSettings, Tenant
 from sessionscope.store.base import Conflict, Store
 
 _SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -71,6 +73,29 @@ async def require_site(store: Store, tenant: str, slug: str) -> Site:
     site = await store.get_site(tenant, slug)
     if site is None:
         raise TenancyError("site_not_found", f"no site {slug!r} in tenant {tenant!r}", 404)
+    return site
+
+
+def changed_settings(current: SiteSettings, changes: dict[str, object]) -> SiteSettings:
+    """`current` with `changes` laid over it; unknown or invalid settings are refused."""
+    unknown = sorted(set(changes) - set(SiteSettings.__struct_fields__))
+    if unknown:
+        raise TenancyError("invalid_settings", f"unknown setting {unknown[0]!r}")
+    merged = {**msgspec.structs.asdict(current), **changes}
+    try:
+        return msgspec.convert(merged, SiteSettings)
+    except msgspec.ValidationError as error:
+        raise TenancyError("invalid_settings", f"settings: {error}") from None
+
+
+async def update_site(store: Store, tenant: str, slug: str, patch: SitePatch) -> Site:
+    site = await require_site(store, tenant, slug)
+    if not isinstance(patch.settings, msgspec.UnsetType):
+        site.settings = changed_settings(site.settings, patch.settings)
+        await store.update_site_settings(tenant, slug, site.settings)
+    if patch.default is True:
+        await store.set_default_site(tenant, slug)
+        site.is_default = True
     return site
 
 

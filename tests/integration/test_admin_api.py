@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from sessionscope.clock import rfc3339_to_ms
 from tests.conftest import Stack
 from tests.server import init_tenant
 
@@ -67,3 +68,32 @@ def test_key_kinds_and_their_rules(acme: httpx.Client, globex: httpx.Client) -> 
     theirs = globex.get("/v1/keys").json()["data"]
     assert hmac["id"] not in {k["id"] for k in theirs}
     assert globex.delete(f"/v1/keys/{hmac['id']}").status_code == 404
+
+
+def test_site_settings_change_and_apply(stack: Stack) -> None:
+    made = init_tenant(stack.server.database_url, f"settings{stack.backend}", "web")
+    with stack.client(made["secret_key"]) as client:
+        site = client.get("/v1/sites/web").json()
+        assert site["settings"]["session_lifetime_days"] is None
+        changed = client.patch("/v1/sites/web", json={"settings": {"session_lifetime_days": 2}})
+        assert changed.status_code == 200
+        assert changed.json()["settings"]["session_lifetime_days"] == 2
+        session = client.post("/v1/sessions", json=GOOD).json()
+        days = (_ms(session["expires_at"]) - _ms(session["created_at"])) / 86_400_000
+        assert days == 2
+        for body, code in (
+            ({"settings": {"colour": 1}}, "invalid_settings"),
+            ({"settings": {"session_lifetime_days": 0}}, "invalid_settings"),
+            ({"default": False}, "invalid_field"),
+        ):
+            answer = client.patch("/v1/sites/web", json=body)
+            assert answer.status_code == 400 and answer.json()["error"]["code"] == code
+        assert client.get("/v1/sites/web").json()["settings"]["session_lifetime_days"] == 2
+        assert client.patch("/v1/sites/nope", json={"default": True}).status_code == 404
+        client.post("/v1/sites", json={"slug": "other"})
+        assert client.patch("/v1/sites/other", json={"default": True}).json()["is_default"]
+        assert client.get("/v1/sites/web").json()["is_default"] is False
+
+
+def _ms(text: str) -> int:
+    return rfc3339_to_ms(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from sessionscope import tenancy
 from sessionscope.auth.keys import Principal
@@ -12,8 +12,9 @@ from sessionscope.clock import ms_to_rfc3339, now_ms
 from sessionscope.http.body import json_response, read_json
 from sessionscope.http.errors import ApiError
 from sessionscope.http.guard import authenticate
+from sessionscope.http.router import NativeRouter
 from sessionscope.http.state import AppState
-from sessionscope.model import KeyCreate, SiteCreate, key_view, site_view
+from sessionscope.model import KeyCreate, SiteCreate, SitePatch, key_view, site_view
 
 
 def tenancy_error(error: tenancy.TenancyError) -> ApiError:
@@ -25,14 +26,16 @@ def _tenant_wide(principal: Principal) -> None:
         raise ApiError(403, "forbidden", "a key bound to one site cannot manage the tenant's sites")
 
 
-class AdminApi:
+class AdminApi(NativeRouter):
     def __init__(self, state: AppState) -> None:
         self.state = state
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         return [
             Route("/v1/sites", self.list_sites, methods=["GET"]),
             Route("/v1/sites", self.create_site, methods=["POST"]),
+            Route("/v1/sites/{slug}", self.get_site, methods=["GET"]),
+            Route("/v1/sites/{slug}", self.update_site, methods=["PATCH"]),
             Route("/v1/keys", self.list_keys, methods=["GET"]),
             Route("/v1/keys", self.create_key, methods=["POST"]),
             Route("/v1/keys/{id}", self.revoke_key, methods=["DELETE"]),
@@ -58,6 +61,26 @@ class AdminApi:
         except tenancy.TenancyError as error:
             raise tenancy_error(error) from None
         return json_response(site_view(site), 201)
+
+    async def get_site(self, request: Request) -> Response:
+        principal = await self._admin(request)
+        slug = request.path_params["slug"]
+        site = await self.state.store.get_site(principal.tenant, slug)
+        if site is None or principal.site not in (None, slug):
+            raise ApiError(404, "site_not_found", f"no site {slug!r} in this tenant")
+        return json_response(site_view(site))
+
+    async def update_site(self, request: Request) -> Response:
+        principal = await self._admin(request)
+        _tenant_wide(principal)
+        patch = await read_json(request, self.state.settings.max_body_bytes, SitePatch)
+        try:
+            site = await tenancy.update_site(
+                self.state.store, principal.tenant, request.path_params["slug"], patch
+            )
+        except tenancy.TenancyError as error:
+            raise tenancy_error(error) from None
+        return json_response(site_view(site))
 
     async def list_keys(self, request: Request) -> Response:
         principal = await self._admin(request)

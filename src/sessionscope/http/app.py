@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import msgspec
 from starlette.applications import Starlette
@@ -13,7 +12,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from sessionscope.config import Settings, load_settings
@@ -22,6 +21,7 @@ from sessionscope.http.body import json_response, raw_json
 from sessionscope.http.errors import ApiError, native_body
 from sessionscope.http.native import NativeSessions, read_session
 from sessionscope.http.openapi import NATIVE_OPERATIONS, NATIVE_SECURITY, build_document, docs_page
+from sessionscope.http.router import NativeRouter, Router
 from sessionscope.http.state import AppState
 from sessionscope.runtime import build_state
 from sessionscope.store.base import StoreError
@@ -31,34 +31,12 @@ _SESSION_PREFIX = "/v1/sessions/"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
-def error_response(error: ApiError) -> Response:
-    headers = (
-        {"retry-after": str(error.details["retry_after"])}
-        if "retry_after" in error.details
-        else None
-    )
-    return Response(native_body(error), error.status, headers, "application/json")
-
-
-async def _api_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return error_response(exc)
-
-
-async def _http_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error_response(ApiError(exc.status_code, code, str(exc.detail)))
-
-
-async def _store_error(_: Request, exc: Exception) -> Response:
-    log.error("store error: %s", exc)
-    return error_response(ApiError(503, "store_unavailable", "the store did not answer; retry"))
-
-
-async def _unexpected(_: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", exc_info=exc)
-    return error_response(ApiError(500, "internal_error", "unexpected error; it has been logged"))
+def api_routers(state: AppState) -> list[Router]:
+    """Every API module of the service. A new one is one line here."""
+    return [
+        NativeSessions(state),
+        AdminApi(state),
+    ]
 
 
 class SessionscopeApp:
@@ -66,27 +44,61 @@ class SessionscopeApp:
 
     def __init__(self, state: AppState) -> None:
         self.state = state
-        self.openapi = build_document(NATIVE_OPERATIONS, NATIVE_SECURITY)
+        self.routers = api_routers(state)
+        self.native = NativeRouter()
+        operations = NATIVE_OPERATIONS + tuple(op for r in self.routers for op in r.operations)
+        security = {k: v for r in self.routers for k, v in r.security.items()}
+        self.openapi = build_document(operations, {**NATIVE_SECURITY, **security})
         self.starlette = Starlette(
             routes=self._routes(),
             exception_handlers={
-                ApiError: _api_error,
-                HTTPException: _http_error,
-                StoreError: _store_error,
-                Exception: _unexpected,
+                ApiError: self._api_error,
+                HTTPException: self._http_error,
+                StoreError: self._store_error,
+                Exception: self._unexpected,
             },
             lifespan=self._lifespan,
         )
 
-    def _routes(self) -> list[Any]:
-        return [
+    def _routes(self) -> list[BaseRoute]:
+        own: list[BaseRoute] = [
             Route("/healthz", self._healthz, methods=["GET"]),
             Route("/readyz", self._readyz, methods=["GET"]),
             Route("/openapi.json", self._openapi, methods=["GET"]),
             Route("/docs", self._docs, methods=["GET"]),
-            *NativeSessions(self.state).routes(),
-            *AdminApi(self.state).routes(),
         ]
+        return own + [route for router in self.routers for route in router.routes()]
+
+    def _router_for(self, path: str) -> Router:
+        """The router whose prefix is the longest match: its envelope renders the error."""
+        owners = [r for r in self.routers if r.prefix and path.startswith(r.prefix)]
+        return max(owners, key=lambda r: len(r.prefix)) if owners else self.native
+
+    def _render(self, request: Request, error: ApiError) -> Response:
+        return self._router_for(request.url.path).error_response(error)
+
+    async def _api_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return self._render(request, exc)
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = {404: "route_not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        return self._render(request, ApiError(exc.status_code, code, str(exc.detail)))
+
+    async def _store_error(self, request: Request, exc: Exception) -> Response:
+        log.error("store error: %s", exc)
+        return self._render(
+            request, ApiError(503, "store_unavailable", "the store did not answer; retry")
+        )
+
+    async def _unexpected(self, request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        return self._render(
+            request, ApiError(500, "internal_error", "unexpected error; it has been logged")
+        )
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
@@ -96,6 +108,8 @@ class SessionscopeApp:
             yield
         finally:
             await self.state.store.close()
+            if self.state.redis is not None:
+                await self.state.redis.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":

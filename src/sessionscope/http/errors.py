@@ -16,13 +16,19 @@ class ApiError(Exception):
     """An error answer. Each API family renders it in its own envelope."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details or {}
+        self.retry_after = retry_after
 
 
 def native_body(error: ApiError) -> bytes:

@@ -10,13 +10,14 @@ from typing import Any, get_args
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from sessionscope import ingest
 from sessionscope.clock import now_ms, rfc3339_to_ms
 from sessionscope.http.body import json_response, raw_json, read_json
 from sessionscope.http.errors import ApiError, invalid_parameter
 from sessionscope.http.guard import authenticate, site_for, visible_sites
+from sessionscope.http.router import NativeRouter
 from sessionscope.http.state import AppState
 from sessionscope.ids import canonical_uuid
 from sessionscope.model import Session, SessionCreate, SessionPatch, SessionState, SessionStatus
@@ -56,11 +57,11 @@ async def read_session(state: AppState, headers: Mapping[str, str], raw_id: str)
     return ingest.current_view(stored, now_ms())
 
 
-class NativeSessions:
+class NativeSessions(NativeRouter):
     def __init__(self, state: AppState) -> None:
         self.state = state
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         return [
             Route("/v1/sessions", self.create, methods=["POST"]),
             Route("/v1/sessions", self.list, methods=["GET"]),

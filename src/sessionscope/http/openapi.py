@@ -17,6 +17,7 @@ from sessionscope.model import (
     SessionPage,
     SessionPatch,
     SiteCreate,
+    SitePatch,
     SiteView,
 )
 
@@ -68,6 +69,7 @@ class Operation:
 
 
 SESSION_ID = Parameter("id", "path", {"type": "string", "format": "uuid"}, "session id", True)
+SITE_SLUG = Parameter("slug", "path", {"type": "string"}, "site slug", True)
 _NATIVE_ERRORS: dict[int, tuple[str, Any]] = {
     400: ("invalid request: the field is named in details.field", ErrorEnvelope),
     401: ("missing, unknown or revoked key", ErrorEnvelope),
@@ -177,6 +179,23 @@ NATIVE_OPERATIONS: tuple[Operation, ...] = (
         "admin",
         {201: ("the site", SiteView), 409: ("the slug is taken", ErrorEnvelope), **_NATIVE_ERRORS},
         request=SiteCreate,
+    ),
+    Operation(
+        "get",
+        "/v1/sites/{slug}",
+        "Get a site and its settings",
+        "admin",
+        {200: ("the site", SiteView), 404: ("no such site", ErrorEnvelope), **_NATIVE_ERRORS},
+        parameters=(SITE_SLUG,),
+    ),
+    Operation(
+        "patch",
+        "/v1/sites/{slug}",
+        "Make a site the default, or change some of its settings",
+        "admin",
+        {200: ("the site", SiteView), 404: ("no such site", ErrorEnvelope), **_NATIVE_ERRORS},
+        request=SitePatch,
+        parameters=(SITE_SLUG,),
     ),
     Operation(
         "get",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sessionscope.auth.keys import KeyVerifier
+from sessionscope.auth.ratelimit import RateLimiter
 from sessionscope.auth.secretbox import SecretBox
 from sessionscope.config import Settings
 from sessionscope.pipeline import Pipeline
@@ -18,3 +20,5 @@ class AppState:
     verifier: KeyVerifier
     box: SecretBox | None
     pipeline: Pipeline
+    limiter: RateLimiter
+    redis: Any = None  # redis.asyncio client when SESSIONSCOPE_REDIS_URL is set

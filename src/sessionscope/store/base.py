@@ -5,8 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import msgspec
+
 from sessionscope.clock import rfc3339_to_ms
-from sessionscope.model import ApiKey, Session, SessionState, SessionStatus, Site, Tenant
+from sessionscope.model import (
+    ApiKey,
+    Session,
+    SessionState,
+    SessionStatus,
+    Site,
+    SiteSettings,
+    Tenant,
+)
 
 
 class StoreError(Exception):
@@ -95,6 +105,18 @@ def session_columns(session: Session) -> SessionColumns:
     )
 
 
+_settings_decoder = msgspec.json.Decoder(SiteSettings)
+
+
+def encode_settings(settings: SiteSettings) -> str:
+    return msgspec.json.encode(settings).decode()
+
+
+def decode_settings(text: str) -> SiteSettings:
+    """Stored settings; fields this version does not know are ignored, missing ones default."""
+    return _settings_decoder.decode(text)
+
+
 class Store(Protocol):
     """Persistence for tenants, sites, keys and sessions.
 
@@ -129,6 +151,10 @@ class Store(Protocol):
 
     async def set_default_site(self, tenant: str, slug: str) -> None: ...
 
+    async def update_site_settings(self, tenant: str, slug: str, settings: SiteSettings) -> bool:
+        """Replace a site's settings; False when the tenant has no such site."""
+        ...
+
     async def get_site(self, tenant: str, slug: str) -> Site | None: ...
 
     async def get_default_site(self, tenant: str) -> Site | None: ...
@@ -148,7 +174,7 @@ class Store(Protocol):
 
     # sessions ----------------------------------------------------------------
     async def insert_session(self, session: Session) -> None:
-        """Store a new session; Conflict when its id is taken (by any tenant)."""
+        """Store a new session; Conflict when the tenant already has a session with its id."""
         ...
 
     async def get_session(

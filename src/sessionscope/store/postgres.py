@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import asyncpg  # type: ignore[import-untyped]
 import msgspec
 
-from sessionscope.model import ApiKey, Session, Site, Tenant
+from sessionscope.model import ApiKey, Session, Site, SiteSettings, Tenant
 from sessionscope.store import sql
 from sessionscope.store.base import (
     Conflict,
@@ -25,6 +25,8 @@ from sessionscope.store.base import (
     SessionQuery,
     StoredSession,
     StoreError,
+    decode_settings,
+    encode_settings,
     session_columns,
 )
 from sessionscope.store.schema import Migration, migrations_for
@@ -149,14 +151,25 @@ class PostgresStore:
                         "UPDATE sites SET is_default = FALSE WHERE tenant = $1", site.tenant
                     )
                 await conn.execute(
-                    "INSERT INTO sites (tenant, slug, uuid, is_default, created_at)"
-                    " VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO sites (tenant, slug, uuid, is_default, created_at, settings)"
+                    " VALUES ($1, $2, $3, $4, $5, $6)",
                     site.tenant,
                     site.slug,
                     site.uuid,
                     site.is_default,
                     site.created_at,
+                    encode_settings(site.settings),
                 )
+
+    async def update_site_settings(self, tenant: str, slug: str, settings: SiteSettings) -> bool:
+        changed = await self._execute(
+            f"change the settings of site {tenant}/{slug}",
+            "UPDATE sites SET settings = $1 WHERE tenant = $2 AND slug = $3",
+            encode_settings(settings),
+            tenant,
+            slug,
+        )
+        return changed == 1
 
     async def set_default_site(self, tenant: str, slug: str) -> None:
         with _translated(f"make {tenant}/{slug} the default site"):
@@ -280,7 +293,7 @@ async def _lock_tenant(conn: Any, tenant: str) -> None:
     await conn.execute("SELECT slug FROM tenants WHERE slug = $1 FOR UPDATE", tenant)
 
 
-_SITE_SELECT = "SELECT tenant, slug, uuid, is_default, created_at FROM sites"
+_SITE_SELECT = "SELECT tenant, slug, uuid, is_default, created_at, settings FROM sites"
 _KEY_COLUMNS = (
     "id, tenant, site, kind, scopes, origins, prefix, digest, created_at, revoked_at,"
     " secret_ciphertext"
@@ -298,6 +311,7 @@ def _site(row: Any) -> Site:
         uuid=row["uuid"],
         is_default=row["is_default"],
         created_at=row["created_at"],
+        settings=decode_settings(row["settings"]),
     )
 
 

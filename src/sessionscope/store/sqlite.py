@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from sessionscope.model import ApiKey, Session, Site, Tenant
+from sessionscope.model import ApiKey, Session, Site, SiteSettings, Tenant
 from sessionscope.store import sql
 from sessionscope.store.base import (
     Conflict,
@@ -29,6 +29,8 @@ from sessionscope.store.base import (
     SessionQuery,
     StoredSession,
     StoreError,
+    decode_settings,
+    encode_settings,
     session_columns,
 )
 from sessionscope.store.schema import migrations_for
@@ -203,9 +205,16 @@ class SQLiteStore:
             if site.is_default:
                 conn.execute("UPDATE sites SET is_default = 0 WHERE tenant = ?", (site.tenant,))
             conn.execute(
-                "INSERT INTO sites (tenant, slug, uuid, is_default, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (site.tenant, site.slug, site.uuid, int(site.is_default), site.created_at),
+                "INSERT INTO sites (tenant, slug, uuid, is_default, created_at, settings)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    site.tenant,
+                    site.slug,
+                    site.uuid,
+                    int(site.is_default),
+                    site.created_at,
+                    encode_settings(site.settings),
+                ),
             )
 
         await self._write(insert)
@@ -217,6 +226,16 @@ class SQLiteStore:
             )
 
         await self._write(update)
+
+    async def update_site_settings(self, tenant: str, slug: str, settings: SiteSettings) -> bool:
+        def update(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE sites SET settings = ? WHERE tenant = ? AND slug = ?",
+                (encode_settings(settings), tenant, slug),
+            )
+            return cursor.rowcount == 1
+
+        return await self._write(update)
 
     async def get_site(self, tenant: str, slug: str) -> Site | None:
         rows = self._read(_SITE_SELECT + " WHERE tenant = ? AND slug = ?", (tenant, slug))
@@ -290,7 +309,7 @@ class SQLiteStore:
         return [StoredSession(*row) for row in self._read(statement, params)]
 
 
-_SITE_SELECT = "SELECT tenant, slug, uuid, is_default, created_at FROM sites"
+_SITE_SELECT = "SELECT tenant, slug, uuid, is_default, created_at, settings FROM sites"
 _KEY_COLUMNS = (
     "id, tenant, site, kind, scopes, origins, prefix, digest, created_at, revoked_at,"
     " secret_ciphertext"
@@ -300,7 +319,14 @@ _KEY_INSERT = f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 
 
 
 def _site(row: tuple[Any, ...]) -> Site:
-    return Site(tenant=row[0], slug=row[1], uuid=row[2], is_default=bool(row[3]), created_at=row[4])
+    return Site(
+        tenant=row[0],
+        slug=row[1],
+        uuid=row[2],
+        is_default=bool(row[3]),
+        created_at=row[4],
+        settings=decode_settings(row[5]),
+    )
 
 
 def _key_params(key: ApiKey) -> tuple[Any, ...]:
