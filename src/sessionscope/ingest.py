@@ -12,6 +12,7 @@ from sessionscope.ids import canonical_uuid, uuid7
 from sessionscope.model import (
     Behaviour,
     Browser,
+    BrowserSignals,
     Session,
     SessionCreate,
     SessionPatch,
@@ -87,7 +88,7 @@ def new_session(payload: SessionCreate, site: Site, lifetime_days: int, at_ms: i
         headers={name.lower(): value for name, value in (payload.headers or {}).items()},
         browser=Browser(user_agent=payload.user_agent),
         behaviour=behaviour,
-        signals=payload.signals,
+        signals=payload.signals or BrowserSignals(),
         session_variables=payload.session_variables,
         test_groups=payload.test_groups,
         second_party_data=payload.second_party_data,

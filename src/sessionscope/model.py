@@ -96,6 +96,77 @@ class Behaviour(Struct):
     active_ms: Count = 0
 
 
+Hash = Annotated[str, Meta(max_length=128)]
+SmallText = Annotated[str, Meta(max_length=512)]
+Tag = Annotated[str, Meta(max_length=64)]
+
+
+class UserAgentData(Struct, forbid_unknown_fields=True, kw_only=True):
+    """navigator.userAgentData with its high-entropy values, as the browser gave them."""
+
+    brands: Annotated[list[dict[str, SmallText]], Meta(max_length=20)] | None = None
+    full_version_list: Annotated[list[dict[str, SmallText]], Meta(max_length=20)] | None = None
+    mobile: bool | None = None
+    platform: SmallText | None = None
+    platform_version: SmallText | None = None
+    model: SmallText | None = None
+    architecture: SmallText | None = None
+    bitness: SmallText | None = None
+    form_factors: Annotated[list[SmallText], Meta(max_length=10)] | None = None
+
+
+class Geolocation(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A position the site obtained itself (e.g. the Geolocation API), to compare with the IP."""
+
+    latitude: Annotated[float, Meta(ge=-90, le=90)]
+    longitude: Annotated[float, Meta(ge=-180, le=180)]
+    accuracy_m: Annotated[float, Meta(ge=0)] | None = None
+
+
+class BrowserSignals(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Device signals reported by the browser script (or a site's own collector).
+
+    Every field is optional: absent means not reported. `automation` holds stable
+    snake_case trace codes the script observed (e.g. `cdp_runtime`, `selenium_globals`).
+    """
+
+    screen_width: Annotated[int, Meta(ge=0, le=100_000)] | None = None
+    screen_height: Annotated[int, Meta(ge=0, le=100_000)] | None = None
+    avail_width: Annotated[int, Meta(ge=0, le=100_000)] | None = None
+    avail_height: Annotated[int, Meta(ge=0, le=100_000)] | None = None
+    viewport_width: Annotated[int, Meta(ge=0, le=100_000)] | None = None
+    viewport_height: Annotated[int, Meta(ge=0, le=100_000)] | None = None
+    pixel_ratio: Annotated[float, Meta(ge=0, le=100)] | None = None
+    color_depth: Annotated[int, Meta(ge=0, le=256)] | None = None
+    hardware_concurrency: Annotated[int, Meta(ge=0, le=4096)] | None = None
+    device_memory: Annotated[float, Meta(ge=0, le=65536)] | None = None
+    gpu_vendor: SmallText | None = None
+    gpu_renderer: SmallText | None = None
+    timezone: Annotated[str, Meta(max_length=64)] | None = None
+    timezone_offset_minutes: Annotated[int, Meta(ge=-1440, le=1440)] | None = None
+    language: Annotated[str, Meta(max_length=64)] | None = None
+    languages: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=32)] | None = (
+        None
+    )
+    platform: Annotated[str, Meta(max_length=64)] | None = None
+    ua_data: UserAgentData | None = None
+    touch_points: Annotated[int, Meta(ge=0, le=256)] | None = None
+    webdriver: bool | None = None
+    plugins_count: Annotated[int, Meta(ge=0, le=10_000)] | None = None
+    mime_types_count: Annotated[int, Meta(ge=0, le=10_000)] | None = None
+    cookies_enabled: bool | None = None
+    local_storage: bool | None = None
+    session_storage: bool | None = None
+    indexed_db: bool | None = None
+    canvas_hash: Hash | None = None
+    audio_hash: Hash | None = None
+    fonts_hash: Hash | None = None
+    automation: Annotated[list[Tag], Meta(max_length=64)] = []
+    public_ip: Annotated[str, Meta(max_length=64)] | None = None
+    geolocation: Geolocation | None = None
+    device_token: Annotated[str, Meta(max_length=128)] | None = None
+
+
 class RiskSignal(Struct):
     flag: bool
     score: Annotated[float, Meta(ge=0, le=1)]
@@ -171,7 +242,7 @@ class Session(Struct, kw_only=True):
     risk: Risk = msgspec.field(default_factory=Risk)
     bot: Bot = msgspec.field(default_factory=Bot)
     access: Access = msgspec.field(default_factory=Access)
-    signals: dict[str, Any] = {}
+    signals: BrowserSignals = msgspec.field(default_factory=BrowserSignals)
     session_variables: dict[str, Any] = {}
     test_groups: dict[str, Any] = {}
     second_party_data: dict[str, Any] = {}
@@ -221,7 +292,7 @@ class SessionCreate(Struct, forbid_unknown_fields=True, kw_only=True):
     user: User | None = None
     account_ids: AccountIds = []
     state: SessionState | None = None
-    signals: Annotated[dict[str, Any], Meta(max_length=200)] = {}
+    signals: BrowserSignals | None = None
     behaviour: BehaviourInput | None = None
     session_variables: FreeForm = {}
     test_groups: FreeForm = {}

@@ -24,7 +24,7 @@ from sessionscope.enrich.ua import (
     client_hints_from_ua_data,
     parse_user_agent,
 )
-from sessionscope.model import Browser, Device, Location, Session
+from sessionscope.model import Browser, Device, Location, Session, UserAgentData
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +39,25 @@ class Evidence:
 
 def session_hints(session: Session) -> ClientHints | None:
     """Client hints from the browser script's userAgentData, else from request headers."""
-    ua_data = session.signals.get("ua_data")
-    if isinstance(ua_data, dict):
-        hints = client_hints_from_ua_data(ua_data)
+    ua_data = session.signals.ua_data
+    if ua_data is not None:
+        hints = client_hints_from_ua_data(_ua_data_mapping(ua_data))
         if hints is not None:
             return hints
     return client_hints_from_headers(session.headers)
+
+
+def _ua_data_mapping(ua_data: UserAgentData) -> dict[str, Any]:
+    """userAgentData in the browser's own camelCase names, as the hints parser reads it."""
+    return {
+        "brands": ua_data.brands,
+        "fullVersionList": ua_data.full_version_list,
+        "mobile": ua_data.mobile,
+        "platform": ua_data.platform,
+        "platformVersion": ua_data.platform_version,
+        "model": ua_data.model,
+        "formFactors": ua_data.form_factors,
+    }
 
 
 def merged(base: Any, observed: Any) -> Any:
