@@ -7,10 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
+_offset_ms = 0
+
+
+def set_offset_ms(offset: int) -> None:
+    """Shift this process's clock (SESSIONSCOPE_CLOCK_OFFSET_SECONDS): every reader of
+    `now_ms` agrees on the shifted time, which lets tests and demos see timers run out."""
+    global _offset_ms  # noqa: PLW0603 - one process-wide setting, set once at start
+    _offset_ms = offset
 
 
 def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    return time.time_ns() // 1_000_000 + _offset_ms
 
 
 def ms_to_rfc3339(ms: int) -> str:

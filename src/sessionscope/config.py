@@ -41,6 +41,18 @@ class Settings:
     geoip_connection_type: str | None = None
     geoip_anonymous: str | None = None
     lists_dir: str | None = None
+    # IP lists and geo data (issue 3): change checks of the files, per-tenant list refresh
+    data_check_seconds: float = 5.0
+    tenant_lists_ttl_seconds: float = 10.0
+    # compatible read APIs (issue 6): requests per minute and key
+    compat_rate_limit: int = 1200
+    # browser script and /v1/collect (issue 4)
+    collect_rate_per_ip: int = 600
+    collect_rate_per_key: int = 60_000
+    demo_site: str | None = None
+    # session lifecycle (issue 7): shifted clock for tests and demos, purge period
+    clock_offset_seconds: int = 0
+    purge_interval_seconds: int = 300
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -99,6 +111,16 @@ def _networks(value: str) -> tuple[IPNetwork, ...]:
     return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
 
 
+def _sub_tenant_id(value: str) -> str | None:
+    """`tenant|site`, the sub-tenant id of a site (empty: none)."""
+    if not value.strip():
+        return None
+    tenant, bar, site = value.strip().partition("|")
+    if not (bar and tenant and site and "|" not in site):
+        raise ValueError("expected tenant|site, e.g. demo|web")
+    return f"{tenant}|{site}"
+
+
 def _durability(value: str) -> str:
     if value not in ("normal", "strict"):
         raise ValueError("expected normal or strict")
@@ -124,6 +146,14 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "geoip_connection_type": _optional_text,
     "geoip_anonymous": _optional_text,
     "lists_dir": _optional_text,
+    "data_check_seconds": _positive_float,
+    "tenant_lists_ttl_seconds": _positive_float,
+    "compat_rate_limit": _bounded_int(1, 10_000_000),
+    "collect_rate_per_ip": _bounded_int(1, 10_000_000),
+    "collect_rate_per_key": _bounded_int(1, 10_000_000),
+    "demo_site": _sub_tenant_id,
+    "clock_offset_seconds": _bounded_int(-3_155_760_000, 3_155_760_000),
+    "purge_interval_seconds": _bounded_int(0, 86_400),
 }
 
 

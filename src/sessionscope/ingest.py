@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
@@ -21,6 +22,7 @@ from sessionscope.model import (
     User,
 )
 from sessionscope.pipeline import Pipeline
+from sessionscope.session_setup import prepare_new
 from sessionscope.store.base import Conflict, Store, StoredSession
 
 DAY_MS = 86_400_000
@@ -102,6 +104,7 @@ async def open_session(
     lifetime = site.settings.session_lifetime_days or lifetime_days
     session = new_session(payload, site, lifetime, now_ms())
     await pipeline.process(session)
+    await prepare_new(store, session, site, lifetime_days)
     try:
         await store.insert_session(session)
     except Conflict:
@@ -147,6 +150,14 @@ def apply_patch(session: Session, patch: SessionPatch) -> None:
             setattr(session, name, value)
 
 
+async def apply_patch_judged(session: Session, patch: SessionPatch, pipeline: Pipeline) -> None:
+    """`apply_patch`; who is behind a session is evidence, so a change of it re-judges."""
+    identity = (session.user, session.account_ids)
+    apply_patch(session, patch)
+    if (session.user, session.account_ids) != identity:
+        await pipeline.process(session)
+
+
 def mark_released(session: Session) -> None:
     if session.status == "revoked":
         raise IngestError("session_revoked", "a revoked session cannot be released", 409)
@@ -160,11 +171,12 @@ async def update_session(
     tenant: str,
     session_id: str,
     sites: tuple[str, ...] | None,
-    change: Callable[[Session], None],
+    change: Callable[[Session], Awaitable[None] | None],
 ) -> Session | None:
     """Read, change and write back under optimistic concurrency; None if not found.
 
     A change that leaves the document as it was writes nothing and keeps the version.
+    `change` may be a coroutine function (e.g. one that re-runs the pipeline).
     """
     for _ in range(_MAX_UPDATE_ATTEMPTS):
         stored = await store.get_session(tenant, session_id, sites)
@@ -173,7 +185,9 @@ async def update_session(
         at_ms = now_ms()
         session = current_session(stored, at_ms)
         before = _encoder.encode(session)
-        change(session)
+        outcome = change(session)
+        if inspect.isawaitable(outcome):
+            await outcome
         if _encoder.encode(session) == before:
             return session
         expected = session.version

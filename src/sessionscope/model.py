@@ -54,6 +54,8 @@ class Device(Struct):
     screen_height: int | None = None
     touch_points: int | None = None
     emulated: bool | None = None
+    identified_by: Literal["token", "fingerprint", "new"] | None = None
+    identification_confidence: Annotated[float, Meta(ge=0, le=1)] | None = None
 
 
 class Browser(Struct):
@@ -143,7 +145,10 @@ class BrowserSignals(Struct, forbid_unknown_fields=True, kw_only=True):
     gpu_vendor: SmallText | None = None
     gpu_renderer: SmallText | None = None
     timezone: Annotated[str, Meta(max_length=64)] | None = None
-    timezone_offset_minutes: Annotated[int, Meta(ge=-1440, le=1440)] | None = None
+    timezone_offset_minutes: (
+        Annotated[int, Meta(ge=-1440, le=1440, description="minutes east of UTC: UTC+02:00 is 120")]
+        | None
+    ) = None
     language: Annotated[str, Meta(max_length=64)] | None = None
     languages: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=32)] | None = (
         None
@@ -164,7 +169,18 @@ class BrowserSignals(Struct, forbid_unknown_fields=True, kw_only=True):
     automation: Annotated[list[Tag], Meta(max_length=64)] = []
     public_ip: Annotated[str, Meta(max_length=64)] | None = None
     geolocation: Geolocation | None = None
-    device_token: Annotated[str, Meta(max_length=128)] | None = None
+    device_token: (
+        Annotated[
+            str,
+            Meta(
+                min_length=16,
+                max_length=128,
+                pattern=r"^[A-Za-z0-9_-]+$",
+                description="the script's persisted random token; kept only as a digest",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class RiskSignal(Struct):
@@ -188,10 +204,15 @@ class Risk(Struct):
     decision: Decision | None = None
 
 
+BotKind = Literal["good", "bad", "unknown"]
+
+
 class Bot(Struct):
     score: float | None = None
     is_bot: bool | None = None
     flags: list[str] = []
+    kind: BotKind | None = None  # null while the session is not judged a bot
+    reasons: list[str] = []
 
 
 class DeliveredEntitlement(Struct):
@@ -201,12 +222,28 @@ class DeliveredEntitlement(Struct):
     credited_by: list[str] = []
 
 
+class MeterState(Struct, kw_only=True):
+    """A meter as this session's visitor stands with it (docs/access.md)."""
+
+    refresh_time: str | None  # end of the current period; null before a relative one starts
+    meter_size: int
+    remaining_credits: int
+    content_ids: list[str] = []
+    content_id_transform: str | None = None
+
+
+class CreditState(Struct, kw_only=True):
+    remaining_credits: int
+    content_ids: list[str] = []
+    content_id_transform: str | None = None
+
+
 class Access(Struct):
     user_state: str | None = None
     granted_bundles: list[str] = []
     delivered_entitlements: list[DeliveredEntitlement] = []
-    meters: dict[str, Any] = {}
-    credits: dict[str, Any] = {}
+    meters: dict[str, MeterState] = {}
+    credits: dict[str, CreditState] = {}
     jwt_bundles: list[str] = []
 
 
@@ -320,6 +357,46 @@ class Tenant(Struct, kw_only=True):
     created_at: str
 
 
+Fraction = Annotated[float, Meta(ge=0, le=1)]
+VelocityLimit = Annotated[int, Meta(ge=1, le=5000)]  # counts stop at 5000 (judge/velocity.py)
+
+
+class VelocityLimits(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Sessions allowed per IP, device and user in 5 minutes, 1 hour and 24 hours."""
+
+    ip_5m: VelocityLimit = 30
+    ip_1h: VelocityLimit = 120
+    ip_24h: VelocityLimit = 1000
+    device_5m: VelocityLimit = 10
+    device_1h: VelocityLimit = 40
+    device_24h: VelocityLimit = 200
+    user_5m: VelocityLimit = 10
+    user_1h: VelocityLimit = 40
+    user_24h: VelocityLimit = 200
+
+
+LogoutBehaviour = Literal["anonymous", "release"]
+
+
+class Variant(Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    weight: Annotated[int, Meta(ge=0, le=1_000_000)] = 1
+
+
+class Experiment(Struct, forbid_unknown_fields=True, kw_only=True):
+    """An A/B test: each visitor lands in one variant, in proportion to the weights."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    variants: Annotated[list[Variant], Meta(min_length=1, max_length=20)]
+
+    def __post_init__(self) -> None:
+        names = [variant.name for variant in self.variants]
+        if len(set(names)) != len(names):
+            raise ValueError(f"experiment {self.name!r} names a variant twice")
+        if sum(variant.weight for variant in self.variants) == 0:
+            raise ValueError(f"experiment {self.name!r} needs a variant with a weight above 0")
+
+
 class SiteSettings(Struct, kw_only=True):
     """Per-site behaviour. Every field has a default; a feature adds its own fields here.
 
@@ -327,6 +404,27 @@ class SiteSettings(Struct, kw_only=True):
     """
 
     session_lifetime_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
+    # lifecycle (docs/lifecycle.md) ----------------------------------------------
+    anonymous_lifetime_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
+    idle_timeout_minutes: Annotated[int, Meta(ge=1, le=5_256_000)] | None = None
+    logout: LogoutBehaviour = "anonymous"
+    retention_days: Annotated[int, Meta(ge=0, le=36_500)] | None = 90
+    max_active_sessions_per_user: Annotated[int, Meta(ge=1, le=10_000)] | None = None
+    experiments: Annotated[list[Experiment], Meta(max_length=50)] = []
+    # judgement (docs/signals.md) ------------------------------------------------
+    risk_suspicious_at: Fraction | None = None
+    risk_fake_at: Fraction | None = None
+    bot_threshold: Fraction | None = None
+    travel_speed_kmh: Annotated[float, Meta(gt=0, le=100_000)] | None = None
+    recent_fraud_hours: Annotated[int, Meta(ge=1, le=8760)] | None = None
+    device_accounts_limit: Annotated[int, Meta(ge=1, le=10_000)] | None = None
+    device_accounts_hours: Annotated[int, Meta(ge=1, le=8760)] | None = None
+    velocity_limits: VelocityLimits | None = None
+
+    def __post_init__(self) -> None:
+        suspicious, fake = self.risk_suspicious_at, self.risk_fake_at
+        if suspicious is not None and fake is not None and suspicious > fake:
+            raise ValueError("risk_suspicious_at must not be above risk_fake_at")
 
 
 class Site(Struct, kw_only=True):

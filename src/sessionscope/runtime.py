@@ -10,9 +10,13 @@ from redis.asyncio import Redis
 from sessionscope.auth.keys import KeyVerifier
 from sessionscope.auth.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from sessionscope.auth.secretbox import SecretBox, decode_master_key, load_or_create_key_file
+from sessionscope.clock import set_offset_ms
 from sessionscope.config import ConfigError, Settings
 from sessionscope.enrich.service import Enricher
 from sessionscope.http.state import AppState
+from sessionscope.identify import DeviceIdentifier
+from sessionscope.judge.service import Judge
+from sessionscope.lists.cache import TenantListCache
 from sessionscope.pipeline import Pipeline
 from sessionscope.store import open_store
 from sessionscope.store.sqlite import sqlite_path
@@ -51,14 +55,21 @@ def rate_limiter(settings: Settings, redis: Any) -> RateLimiter:
 
 
 def build_state(settings: Settings) -> AppState:
+    set_offset_ms(settings.clock_offset_seconds * 1000)
     store = open_store(settings.database_url, settings.durability)
     redis = redis_client(settings)
+    enricher = Enricher.from_settings(settings)
     return AppState(
         settings=settings,
         store=store,
         verifier=KeyVerifier(store, settings.key_cache_seconds),
         box=secret_box(settings),
-        pipeline=Pipeline(Enricher.from_settings(settings)),
+        pipeline=Pipeline(
+            enricher,
+            TenantListCache(store, settings.tenant_lists_ttl_seconds),
+            identifier=DeviceIdentifier(store),
+            judge=Judge.from_settings(settings, store, redis, enricher.geo),
+        ),
         limiter=rate_limiter(settings, redis),
         redis=redis,
     )

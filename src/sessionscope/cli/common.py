@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sessionscope.clock import set_offset_ms
 from sessionscope.config import Settings, load_settings, parse_setting
 from sessionscope.store import open_store
 from sessionscope.store.base import Store
@@ -47,6 +48,7 @@ def settings_with(**overrides: Any) -> Settings:
 
 def run_with_store(database_url: str | None, work: Callable[[Store, Settings], Awaitable[T]]) -> T:
     settings = settings_with(database_url=database_url)
+    set_offset_ms(settings.clock_offset_seconds * 1000)
 
     async def main() -> T:
         store = open_store(settings.database_url, settings.durability)

@@ -12,6 +12,7 @@ from granian.constants import Interfaces
 from sessionscope import tenancy
 from sessionscope.auth.secretbox import new_master_key
 from sessionscope.cli.common import DatabaseUrl, out, run_with_store, settings_with
+from sessionscope.cli.demo import local_origins, prepare_demo_page
 from sessionscope.cli.tenants import show_init
 from sessionscope.config import PREFIX, Settings
 from sessionscope.enrich.service import Enricher
@@ -75,6 +76,7 @@ def demo(
         return await tenancy.init_tenant(store, secret_box(current), "demo", "web", origins)
 
     result = run_with_store(settings.database_url, lambda store, _: work(store, settings))
+    prepare_demo_page(settings, "demo", "web", local_origins(settings))
     Enricher.from_settings(settings)
     if result is None:
         out.print(

@@ -205,6 +205,15 @@ class ListInfo(msgspec.Struct, frozen=True):
     path: str | None = None
 
 
+class NewList(NamedTuple):
+    """A list to put in memory with `IPLists.set_many`."""
+
+    name: str
+    cidrs: IPSet | Iterable[str]
+    source: str | None = None
+    updated_at: str | None = None
+
+
 class _NamedList(NamedTuple):
     info: ListInfo
     ipset: IPSet
@@ -349,12 +358,21 @@ class IPLists:
         updated_at: str | None = None,
     ) -> None:
         """Add or replace a list; raises ValueError for a bad name or entry."""
-        if not LIST_NAME.match(name):
-            raise ValueError(f"{name!r}: list names are lower-case letters, digits, _ and -")
-        ipset = cidrs if isinstance(cidrs, IPSet) else IPSet(cidrs)
-        info = ListInfo(name=name, size=len(ipset), source=source, updated_at=updated_at)
+        self.set_many([NewList(name, cidrs, source, updated_at)])
+
+    def set_many(self, lists: Iterable[NewList]) -> None:
+        """Add or replace several lists with one index build; ValueError as `set`."""
+        named: dict[str, _NamedList] = {}
+        for new in lists:
+            if not LIST_NAME.match(new.name):
+                raise ValueError(
+                    f"{new.name!r}: list names are lower-case letters, digits, _ and -"
+                )
+            ipset = new.cidrs if isinstance(new.cidrs, IPSet) else IPSet(new.cidrs)
+            info = ListInfo(new.name, len(ipset), source=new.source, updated_at=new.updated_at)
+            named[new.name] = _NamedList(info, ipset)
         with self._lock:
-            self._install({**self._lists, name: _NamedList(info, ipset)})
+            self._install({**self._lists, **named})
 
     def remove(self, name: str) -> None:
         with self._lock:
@@ -368,6 +386,7 @@ class IPLists:
         return sorted(self._lists)
 
     def info(self) -> list[ListInfo]:
+        self._reload_if_due()
         return [self._lists[name].info for name in self.names()]
 
     # -- lookup --

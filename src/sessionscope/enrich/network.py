@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Final
 
 from sessionscope import model
 from sessionscope.enrich.geo import GeoResult
 from sessionscope.enrich.iplists import ListMatches
 from sessionscope.model import ConnectionType
+
+ORGANIZATION_CACHE_SIZE: Final = 8192
 
 # Autonomous systems that only (or overwhelmingly) serve cloud, hosting and CDN traffic.
 HOSTING_ASNS: Final[Mapping[int, str]] = {
@@ -144,7 +147,13 @@ def _from_database_types(geo: GeoResult) -> ConnectionType | None:
 
 def classify_organization(*names: str | None) -> ConnectionType | None:
     """The class the names of an ISP, organization or AS suggest (ORGANIZATION_CLASSES)."""
-    present = [name for name in names if name]
+    return _classify_names(tuple(name for name in names if name))
+
+
+# The keyword search is the dearest step of a warm enrichment; the same few thousand
+# provider names come back all day.
+@lru_cache(maxsize=ORGANIZATION_CACHE_SIZE)
+def _classify_names(present: tuple[str, ...]) -> ConnectionType | None:
     for connection_type, pattern in ORGANIZATION_CLASSES:
         if any(pattern.search(name) for name in present):
             return connection_type

@@ -77,8 +77,9 @@ class Enricher:
     @classmethod
     def from_settings(cls, settings: Settings) -> Enricher:
         """Open the configured databases and lists; errors name the setting at fault."""
-        geo = GeoIP(GeoConfig.from_settings(settings))
-        lists = IPLists()
+        interval = settings.data_check_seconds
+        geo = GeoIP(GeoConfig.from_settings(settings), check_interval=interval)
+        lists = IPLists(check_interval=interval)
         if settings.lists_dir:
             lists.load_dir(Path(settings.lists_dir))
         return cls(geo, lists)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -16,13 +17,26 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from sessionscope.config import Settings, load_settings
+from sessionscope.dialects import compat_routers
+from sessionscope.dialects.gate import PREFIX as COMPAT_PREFIX
+from sessionscope.dialects.gate import CompatGate
+from sessionscope.http.access_admin import AccessAdmin
+from sessionscope.http.access_decisions import AccessDecisions
 from sessionscope.http.admin import AdminApi
 from sessionscope.http.body import json_response, raw_json
+from sessionscope.http.collect import CollectApi
+from sessionscope.http.demo import DemoPage
 from sessionscope.http.errors import ApiError, native_body
+from sessionscope.http.events import SessionEvents
+from sessionscope.http.feedback import FeedbackApi
+from sessionscope.http.lists import ListsApi
 from sessionscope.http.native import NativeSessions, read_session
 from sessionscope.http.openapi import NATIVE_OPERATIONS, NATIVE_SECURITY, build_document, docs_page
 from sessionscope.http.router import NativeRouter, Router
+from sessionscope.http.sdk import SdkScript
 from sessionscope.http.state import AppState
+from sessionscope.http.users import UserSessions
+from sessionscope.purge import PurgeTask
 from sessionscope.runtime import build_state
 from sessionscope.store.base import StoreError
 
@@ -36,6 +50,16 @@ def api_routers(state: AppState) -> list[Router]:
     return [
         NativeSessions(state),
         AdminApi(state),
+        ListsApi(state),
+        *compat_routers(state),
+        CollectApi(state),
+        SdkScript(),
+        DemoPage(state),
+        FeedbackApi(state),
+        SessionEvents(state),
+        UserSessions(state),
+        AccessAdmin(state),
+        AccessDecisions(state),
     ]
 
 
@@ -59,6 +83,7 @@ class SessionscopeApp:
             },
             lifespan=self._lifespan,
         )
+        self.compat = CompatGate(self.routers, self.starlette)
 
     def _routes(self) -> list[BaseRoute]:
         own: list[BaseRoute] = [
@@ -104,9 +129,14 @@ class SessionscopeApp:
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
         await self.state.store.open()
         self.state.pipeline.enricher.warm()
+        # Long-lived start-up objects (parsers, geo data) need no cyclic-GC scans.
+        gc.collect()
+        gc.freeze()
+        purging = PurgeTask(self.state.store, self.state.settings.purge_interval_seconds).start()
         try:
             yield
         finally:
+            await purging.stop()
             await self.state.store.close()
             if self.state.redis is not None:
                 await self.state.redis.aclose()
@@ -116,6 +146,9 @@ class SessionscopeApp:
             path: str = scope["path"]
             if path.startswith(_SESSION_PREFIX) and "/" not in path[len(_SESSION_PREFIX) :]:
                 await self._get_session(scope, send, path[len(_SESSION_PREFIX) :])
+                return
+            if path.startswith(COMPAT_PREFIX):
+                await self.compat(scope, receive, send)
                 return
         await self.starlette(scope, receive, send)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, get_args
 
 import msgspec
@@ -22,6 +22,7 @@ from sessionscope.http.state import AppState
 from sessionscope.ids import canonical_uuid
 from sessionscope.model import Session, SessionCreate, SessionPatch, SessionState, SessionStatus
 from sessionscope.store.base import Cursor, SessionQuery, StoredSession
+from sessionscope.user_sessions import enforce_session_limit
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -84,6 +85,8 @@ class NativeSessions(NativeRouter):
             )
         except ingest.IngestError as error:
             raise ingest_error(error) from None
+        limit = site.settings.max_active_sessions_per_user
+        await enforce_session_limit(self.state.store, session, limit)
         return json_response(session, 201, {"location": f"/v1/sessions/{session.id}"})
 
     async def get(self, request: Request) -> Response:
@@ -98,7 +101,7 @@ class NativeSessions(NativeRouter):
             principal.tenant,
             session_id,
             principal.site,
-            lambda session: ingest.apply_patch(session, patch),
+            lambda session: ingest.apply_patch_judged(session, patch, self.state.pipeline),
         )
 
     async def release(self, request: Request) -> Response:
@@ -109,7 +112,11 @@ class NativeSessions(NativeRouter):
         )
 
     async def _change(
-        self, tenant: str, session_id: str, site: str | None, change: Callable[[Session], None]
+        self,
+        tenant: str,
+        session_id: str,
+        site: str | None,
+        change: Callable[[Session], Awaitable[None] | None],
     ) -> Response:
         sites = (site,) if site is not None else None
         try:

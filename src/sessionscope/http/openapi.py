@@ -244,11 +244,11 @@ NATIVE_SECURITY: dict[str, Any] = {
 def build_document(
     operations: tuple[Operation, ...], security_schemes: dict[str, Any]
 ) -> dict[str, Any]:
-    types = {kind for op in operations for kind in _types_of(op)}
+    types = sorted({kind for op in operations for kind in _types_of(op)}, key=_type_name)
     schemas, components = msgspec.json.schema_components(
-        sorted(types, key=lambda kind: kind.__name__), ref_template="#/components/schemas/{name}"
+        types, ref_template="#/components/schemas/{name}"
     )
-    refs = dict(zip(sorted(types, key=lambda kind: kind.__name__), schemas, strict=True))
+    refs = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method] = _operation(op, refs)
@@ -262,6 +262,11 @@ def build_document(
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": security_schemes},
     }
+
+
+def _type_name(kind: Any) -> str:
+    """A sort key for a Struct, or for a union of them (a tagged request body)."""
+    return getattr(kind, "__name__", None) or repr(kind)
 
 
 def _types_of(op: Operation) -> list[Any]:

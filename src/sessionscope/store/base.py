@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
 import msgspec
 
 from sessionscope.clock import rfc3339_to_ms
+from sessionscope.ipprefix import ip_prefix
+from sessionscope.judge.records import FeedbackRecord, FraudSighting, HistoryColumn, VerdictCount
+from sessionscope.lists.model import IPListEntry, IPListRecord, TenantIPList
 from sessionscope.model import (
     ApiKey,
     Session,
@@ -17,6 +21,9 @@ from sessionscope.model import (
     SiteSettings,
     Tenant,
 )
+from sessionscope.store.access_records import AccessRecord, GrantFilter, GrantRecord
+from sessionscope.store.allowance import ConsumePlan, Consumption, UsageKey, UsageRow
+from sessionscope.store.devices_sql import KnownDevice
 
 
 class StoreError(Exception):
@@ -83,6 +90,10 @@ class SessionColumns:
     bot_score: float | None
     risk_score: float | None
     country_code: str | None
+    # judgement (issue 5)
+    ip_prefix: str | None = None
+    decision: str | None = None
+    is_bot: bool | None = None
 
 
 def session_columns(session: Session) -> SessionColumns:
@@ -102,9 +113,43 @@ def session_columns(session: Session) -> SessionColumns:
         bot_score=session.bot.score,
         risk_score=session.risk.score,
         country_code=session.location.country_code,
+        ip_prefix=ip_prefix(session.ip),
+        decision=session.risk.decision,
+        is_bot=session.bot.is_bot,
     )
 
 
+class SiteCache:
+    """Sites are read on nearly every request and change rarely: remember them briefly.
+
+    A change made through this process forgets the tenant's entries at once; one made
+    by another instance is seen within `ttl` seconds. Absent sites are never cached.
+    """
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self._ttl = ttl
+        self._entries: dict[tuple[str, str | None], tuple[float, Site]] = {}
+
+    def get(self, tenant: str, slug: str | None) -> Site | None:
+        entry = self._entries.get((tenant, slug))
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return msgspec.structs.replace(entry[1])
+
+    def put(self, tenant: str, slug: str | None, site: Site | None) -> Site | None:
+        if site is not None:
+            if len(self._entries) >= _SITE_CACHE_LIMIT:
+                self._entries.clear()
+            self._entries[(tenant, slug)] = (time.monotonic() + self._ttl, site)
+            return msgspec.structs.replace(site)
+        return None
+
+    def forget(self, tenant: str) -> None:
+        for key in [key for key in self._entries if key[0] == tenant]:
+            del self._entries[key]
+
+
+_SITE_CACHE_LIMIT = 10_000
 _settings_decoder = msgspec.json.Decoder(SiteSettings)
 
 
@@ -189,4 +234,166 @@ class Store(Protocol):
         self, query: SessionQuery, after: Cursor | None, limit: int, now_ms: int
     ) -> list[StoredSession]:
         """Sessions matching `query`, newest first, strictly after `after`."""
+        ...
+
+    # per-tenant IP lists (issue 3) -------------------------------------------
+    async def create_ip_list(self, record: IPListRecord) -> None:
+        """Insert an empty list; Conflict when the tenant has a list of that name."""
+        ...
+
+    async def get_ip_list(self, tenant: str, name: str) -> IPListRecord | None: ...
+
+    async def list_ip_lists(self, tenant: str) -> list[IPListRecord]:
+        """The tenant's lists by name, each with its size."""
+        ...
+
+    async def delete_ip_list(self, tenant: str, name: str) -> bool:
+        """Delete a list and its entries; False when the tenant has no such list."""
+        ...
+
+    async def add_ip_list_entries(
+        self, tenant: str, name: str, cidrs: list[str], note: str | None, at: str
+    ) -> int:
+        """Add the networks the list lacks; how many were added. NotFound without the list."""
+        ...
+
+    async def remove_ip_list_entries(
+        self, tenant: str, name: str, cidrs: list[str], at: str
+    ) -> int:
+        """Remove the networks; how many were there. NotFound without the list."""
+        ...
+
+    async def ip_list_entries(
+        self, tenant: str, name: str, after: str | None, limit: int
+    ) -> list[IPListEntry]:
+        """A page of a list's entries in CIDR text order, strictly after `after`."""
+        ...
+
+    async def load_ip_lists(self, tenant: str) -> list[TenantIPList]:
+        """Every non-empty list of the tenant with all its networks (for enrichment)."""
+        ...
+
+    # HMAC nonces of the compatible APIs (issue 6) ----------------------------
+    async def remember_nonces(self, nonces: list[tuple[str, str, int]], now_ms: int) -> list[bool]:
+        """Record each (key_id, nonce, expires_ms), in order, in one write; for each, False
+        when that nonce of that key is already recorded and unexpired."""
+        ...
+
+    async def purge_nonces(self, now_ms: int) -> int:
+        """Forget expired nonces; how many were forgotten."""
+        ...
+
+    # device identity (issue 4) -------------------------------------------------
+    async def find_device_by_token(
+        self, tenant: str, site: str, token_digest: str
+    ) -> KnownDevice | None: ...
+
+    async def device_candidates(
+        self, tenant: str, site: str, bucket: str, limit: int
+    ) -> list[KnownDevice]:
+        """The site's devices in `bucket`, most recently seen first."""
+        ...
+
+    async def save_device(self, device: KnownDevice) -> None:
+        """Insert a device, or update all but its first sighting when it exists."""
+        ...
+
+    # judgement: history and feedback (issue 5) ---------------------------------
+    async def previous_session(
+        self, tenant: str, column: HistoryColumn, value: str, before: Cursor
+    ) -> StoredSession | None:
+        """The newest session with `column` = `value` created strictly before `before`."""
+        ...
+
+    async def fraud_sightings(
+        self, tenant: str, ip_prefix: str, since_ms: int, until_ms: int, exclude_id: str, limit: int
+    ) -> list[FraudSighting]:
+        """Sessions of the prefix created in [since, until] labelled fraud or judged fake."""
+        ...
+
+    async def device_users(
+        self, tenant: str, device_id: str, since_ms: int, until_ms: int, exclude_id: str, limit: int
+    ) -> list[str]:
+        """Distinct user ids of the device's sessions created in [since, until]."""
+        ...
+
+    async def session_counts(
+        self,
+        tenant: str,
+        column: HistoryColumn,
+        value: str,
+        since_ms: tuple[int, ...],
+        until_ms: int,
+        exclude_id: str,
+        limit: int,
+    ) -> list[int]:
+        """Sessions with `column` = `value` created in [since, until], for each `since`.
+
+        Counts stop at `limit` (only the newest `limit` sessions are read).
+        """
+        ...
+
+    async def save_feedback(self, record: FeedbackRecord) -> None:
+        """Store a label; a later label of the same session replaces it."""
+        ...
+
+    async def verdict_counts(
+        self, tenant: str, sites: tuple[str, ...] | None, since_ms: int | None, until_ms: int | None
+    ) -> list[VerdictCount]:
+        """Labelled sessions grouped by site, label and current verdict (labelled in the window)."""
+        ...
+
+    # session lifecycle and access model (issue 7) ------------------------------
+    async def purge_sessions(self, tenant: str, site: str, cutoff_ms: int, limit: int) -> int:
+        """Delete up to `limit` sessions of a site that ended before `cutoff_ms` (expired,
+        or released/revoked and unchanged since); how many were deleted."""
+        ...
+
+    async def purge_usage(self, now_ms: int, limit: int) -> int:
+        """Delete up to `limit` meter usage rows (and counted content) of ended periods."""
+        ...
+
+    async def save_access_object(self, record: AccessRecord, create: bool) -> bool:
+        """Insert (Conflict when it exists) or replace (False when it does not) a definition."""
+        ...
+
+    async def list_access_objects(
+        self,
+        tenant: str,
+        site: str,
+        kind: str | None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[AccessRecord]:
+        """A site's definitions of one kind (or all), by kind and id, strictly after `after`."""
+        ...
+
+    async def get_access_object(
+        self, tenant: str, site: str, kind: str, object_id: str
+    ) -> AccessRecord | None: ...
+
+    async def delete_access_object(
+        self, tenant: str, site: str, kind: str, object_id: str
+    ) -> bool: ...
+
+    async def create_grant(self, grant: GrantRecord) -> None:
+        """Store a grant; Conflict when the user already holds the bundle."""
+        ...
+
+    async def list_grants(
+        self, where: GrantFilter, after: str | None, limit: int
+    ) -> list[GrantRecord]:
+        """Grants matching `where`, by id, strictly after `after`."""
+        ...
+
+    async def delete_grant(self, tenant: str, site: str, grant_id: str) -> bool: ...
+
+    async def consume_allowance(self, key: UsageKey, plan: ConsumePlan) -> Consumption:
+        """Apply `allowance.settle` to the visitor's usage as one atomic step."""
+        ...
+
+    async def usage_of(
+        self, tenant: str, site: str, subject: str, sources: tuple[str, ...]
+    ) -> list[UsageRow]:
+        """The visitor's usage rows of these sources, with their counted content ids."""
         ...

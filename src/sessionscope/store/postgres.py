@@ -17,18 +17,34 @@ from urllib.parse import urlsplit
 import asyncpg  # type: ignore[import-untyped]
 import msgspec
 
+from sessionscope.judge.records import FeedbackRecord, FraudSighting, HistoryColumn, VerdictCount
+from sessionscope.lists.model import IPListEntry, IPListRecord, TenantIPList
 from sessionscope.model import ApiKey, Session, Site, SiteSettings, Tenant
-from sessionscope.store import sql
+from sessionscope.store import access_sql, devices_sql, judge_sql, nonces_sql, sql
+from sessionscope.store import iplists_sql as lists_sql
+from sessionscope.store.access_records import AccessRecord, GrantFilter, GrantRecord
+from sessionscope.store.allowance import (
+    ConsumePlan,
+    Consumption,
+    Usage,
+    UsageKey,
+    UsageRow,
+    current_usage,
+    settle,
+)
 from sessionscope.store.base import (
     Conflict,
     Cursor,
+    NotFound,
     SessionQuery,
+    SiteCache,
     StoredSession,
     StoreError,
     decode_settings,
     encode_settings,
     session_columns,
 )
+from sessionscope.store.devices_sql import KnownDevice
 from sessionscope.store.schema import Migration, migrations_for
 
 _encoder = msgspec.json.Encoder()
@@ -77,6 +93,7 @@ class PostgresStore:
         self.pool_min = pool_min
         self.pool_max = pool_max
         self._pool: Any = None
+        self._sites = SiteCache()
 
     async def open(self) -> None:
         with _translated(f"connect to {_where(self.url)}"):
@@ -160,6 +177,7 @@ class PostgresStore:
                     site.created_at,
                     encode_settings(site.settings),
                 )
+        self._sites.forget(site.tenant)
 
     async def update_site_settings(self, tenant: str, slug: str, settings: SiteSettings) -> bool:
         changed = await self._execute(
@@ -169,6 +187,7 @@ class PostgresStore:
             tenant,
             slug,
         )
+        self._sites.forget(tenant)
         return changed == 1
 
     async def set_default_site(self, tenant: str, slug: str) -> None:
@@ -178,18 +197,25 @@ class PostgresStore:
                 await conn.execute(
                     "UPDATE sites SET is_default = (slug = $1) WHERE tenant = $2", slug, tenant
                 )
+        self._sites.forget(tenant)
 
     async def get_site(self, tenant: str, slug: str) -> Site | None:
+        cached = self._sites.get(tenant, slug)
+        if cached is not None:
+            return cached
         row = await self._fetch_one(
             "read a site", _SITE_SELECT + " WHERE tenant = $1 AND slug = $2", tenant, slug
         )
-        return _site(row) if row is not None else None
+        return self._sites.put(tenant, slug, _site(row) if row is not None else None)
 
     async def get_default_site(self, tenant: str) -> Site | None:
+        cached = self._sites.get(tenant, None)
+        if cached is not None:
+            return cached
         row = await self._fetch_one(
             "read the default site", _SITE_SELECT + " WHERE tenant = $1 AND is_default", tenant
         )
-        return _site(row) if row is not None else None
+        return self._sites.put(tenant, None, _site(row) if row is not None else None)
 
     async def list_sites(self, tenant: str) -> list[Site]:
         rows = await self._fetch(
@@ -253,6 +279,270 @@ class PostgresStore:
     ) -> list[StoredSession]:
         statement, params = sql.list_sessions_sql(sql.dollar, query, after, limit, now_ms)
         return [_stored(row) for row in await self._fetch("list sessions", statement, *params)]
+
+    # per-tenant IP lists (issue 3) -------------------------------------------
+    async def create_ip_list(self, record: IPListRecord) -> None:
+        await self._execute(
+            f"create list {record.name!r}",
+            lists_sql.insert_list(sql.dollar),
+            *lists_sql.insert_list_params(record),
+        )
+
+    async def get_ip_list(self, tenant: str, name: str) -> IPListRecord | None:
+        row = await self._fetch_one("read a list", lists_sql.select_list(sql.dollar), tenant, name)
+        return lists_sql.list_record(row) if row is not None else None
+
+    async def list_ip_lists(self, tenant: str) -> list[IPListRecord]:
+        rows = await self._fetch("list lists", lists_sql.select_lists(sql.dollar), tenant)
+        return [lists_sql.list_record(row) for row in rows]
+
+    async def delete_ip_list(self, tenant: str, name: str) -> bool:
+        with _translated(f"delete list {name!r}"):
+            async with self._ready().acquire() as conn, conn.transaction():
+                await conn.execute(lists_sql.delete_entries_of_list(sql.dollar), tenant, name)
+                status = await conn.execute(lists_sql.delete_list(sql.dollar), tenant, name)
+        return _row_count(status) == 1
+
+    async def add_ip_list_entries(
+        self, tenant: str, name: str, cidrs: list[str], note: str | None, at: str
+    ) -> int:
+        return await self._change_entries(
+            tenant, name, at, lists_sql.PG_INSERT_ENTRIES, note, at, cidrs
+        )
+
+    async def remove_ip_list_entries(
+        self, tenant: str, name: str, cidrs: list[str], at: str
+    ) -> int:
+        return await self._change_entries(tenant, name, at, lists_sql.PG_DELETE_ENTRIES, cidrs)
+
+    async def _change_entries(
+        self, tenant: str, name: str, at: str, statement: str, *args: Any
+    ) -> int:
+        """Run `statement` on an existing list (row-locked); stamp the list if rows changed."""
+        with _translated(f"change the entries of list {name!r}"):
+            async with self._ready().acquire() as conn, conn.transaction():
+                lock = lists_sql.lock_list(sql.dollar) + " FOR UPDATE"
+                if await conn.fetchrow(lock, tenant, name) is None:
+                    raise NotFound(f"no list {name!r}")
+                changed = _row_count(await conn.execute(statement, tenant, name, *args))
+                if changed:
+                    await conn.execute(lists_sql.touch_list(sql.dollar), at, tenant, name)
+        return changed
+
+    async def ip_list_entries(
+        self, tenant: str, name: str, after: str | None, limit: int
+    ) -> list[IPListEntry]:
+        statement, params = lists_sql.select_entries(sql.dollar, after, limit)
+        rows = await self._fetch("read list entries", statement, tenant, name, *params)
+        return [lists_sql.entry(row) for row in rows]
+
+    async def load_ip_lists(self, tenant: str) -> list[TenantIPList]:
+        statement = lists_sql.select_all_entries(sql.dollar)
+        return lists_sql.tenant_lists(await self._fetch("load lists", statement, tenant))
+
+    # HMAC nonces of the compatible APIs (issue 6) ----------------------------
+    async def remember_nonces(self, nonces: list[tuple[str, str, int]], now_ms: int) -> list[bool]:
+        statement = nonces_sql.remember_nonce_sql(sql.dollar)
+        with _translated("remember nonces"):
+            async with self._ready().acquire() as conn, conn.transaction():
+                return [
+                    _row_count(await conn.execute(statement, *entry, now_ms)) == 1
+                    for entry in nonces
+                ]
+
+    async def purge_nonces(self, now_ms: int) -> int:
+        return await self._execute(
+            "forget expired nonces", nonces_sql.purge_nonces_sql(sql.dollar), now_ms
+        )
+
+    # device identity (issue 4) -------------------------------------------------
+    async def find_device_by_token(
+        self, tenant: str, site: str, token_digest: str
+    ) -> KnownDevice | None:
+        row = await self._fetch_one(
+            "find a device by token",
+            devices_sql.by_token_sql(sql.dollar),
+            tenant,
+            site,
+            token_digest,
+        )
+        return devices_sql.device_from_row(row) if row is not None else None
+
+    async def device_candidates(
+        self, tenant: str, site: str, bucket: str, limit: int
+    ) -> list[KnownDevice]:
+        rows = await self._fetch(
+            "read candidate devices",
+            devices_sql.candidates_sql(sql.dollar),
+            tenant,
+            site,
+            bucket,
+            limit,
+        )
+        return [devices_sql.device_from_row(row) for row in rows]
+
+    async def save_device(self, device: KnownDevice) -> None:
+        await self._execute(
+            f"save device {device.device_id}",
+            devices_sql.save_sql(sql.dollar),
+            *devices_sql.device_values(device),
+        )
+
+    # judgement: history and feedback (issue 5) ---------------------------------
+    async def previous_session(
+        self, tenant: str, column: HistoryColumn, value: str, before: Cursor
+    ) -> StoredSession | None:
+        statement, params = judge_sql.previous_session(sql.dollar, tenant, column, value, before)
+        row = await self._fetch_one("read a previous session", statement, *params)
+        return _stored(row) if row is not None else None
+
+    async def fraud_sightings(
+        self, tenant: str, ip_prefix: str, since_ms: int, until_ms: int, exclude_id: str, limit: int
+    ) -> list[FraudSighting]:
+        window = (tenant, ip_prefix, since_ms, until_ms, exclude_id, limit)
+        judged_sql, judged_params = judge_sql.fake_sessions_near(sql.dollar, *window)
+        labelled_sql, labelled_params = judge_sql.fraud_labels_near(sql.dollar, *window)
+        judged = await self._fetch("read fake sessions nearby", judged_sql, *judged_params)
+        labelled = await self._fetch("read fraud labels nearby", labelled_sql, *labelled_params)
+        return judge_sql.merge_sightings(
+            [tuple(row) for row in labelled], [tuple(row) for row in judged], limit
+        )
+
+    async def device_users(
+        self, tenant: str, device_id: str, since_ms: int, until_ms: int, exclude_id: str, limit: int
+    ) -> list[str]:
+        statement, params = judge_sql.device_users(
+            sql.dollar, tenant, device_id, since_ms, until_ms, exclude_id, limit
+        )
+        return [row[0] for row in await self._fetch("read a device's users", statement, *params)]
+
+    async def session_counts(
+        self,
+        tenant: str,
+        column: HistoryColumn,
+        value: str,
+        since_ms: tuple[int, ...],
+        until_ms: int,
+        exclude_id: str,
+        limit: int,
+    ) -> list[int]:
+        statement, params = judge_sql.session_counts(
+            sql.dollar, tenant, column, value, since_ms, until_ms, exclude_id, limit
+        )
+        row = await self._fetch_one("count recent sessions", statement, *params)
+        return [int(count) for count in row]
+
+    async def save_feedback(self, record: FeedbackRecord) -> None:
+        statement, params = judge_sql.save_feedback(sql.dollar, record)
+        await self._execute(f"label session {record.session_id}", statement, *params)
+
+    async def verdict_counts(
+        self, tenant: str, sites: tuple[str, ...] | None, since_ms: int | None, until_ms: int | None
+    ) -> list[VerdictCount]:
+        statement, params = judge_sql.verdict_counts(sql.dollar, tenant, sites, since_ms, until_ms)
+        rows = await self._fetch("count verdicts against labels", statement, *params)
+        return [VerdictCount(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+    # session lifecycle and access model (issue 7) ------------------------------
+    async def purge_sessions(self, tenant: str, site: str, cutoff_ms: int, limit: int) -> int:
+        action = f"purge ended sessions of {tenant}/{site}"
+        deleted = 0
+        for build in (access_sql.purge_expired_sessions, access_sql.purge_ended_sessions):
+            statement = build(sql.dollar, tenant, site, cutoff_ms, limit)
+            deleted += await self._execute(action, *_flat(statement))
+        return deleted
+
+    async def purge_usage(self, now_ms: int, limit: int) -> int:
+        deleted = 0
+        for table in ("access_usage", "access_content"):
+            statement, params = access_sql.purge_usage(sql.dollar, table, now_ms, limit)
+            deleted += await self._execute("purge ended meter periods", statement, *params)
+        return deleted
+
+    async def save_access_object(self, record: AccessRecord, create: bool) -> bool:
+        build = access_sql.insert_object if create else access_sql.replace_object
+        statement, params = build(sql.dollar, record)
+        return await self._execute(f"save {record.kind} {record.id}", statement, *params) == 1
+
+    async def list_access_objects(
+        self,
+        tenant: str,
+        site: str,
+        kind: str | None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[AccessRecord]:
+        statement, params = access_sql.select_objects(
+            sql.dollar, tenant, site, kind, after=after, limit=limit
+        )
+        rows = await self._fetch("list access definitions", statement, *params)
+        return [access_sql.object_record(row) for row in rows]
+
+    async def get_access_object(
+        self, tenant: str, site: str, kind: str, object_id: str
+    ) -> AccessRecord | None:
+        statement, params = access_sql.select_objects(sql.dollar, tenant, site, kind, object_id)
+        row = await self._fetch_one("read an access definition", statement, *params)
+        return access_sql.object_record(row) if row is not None else None
+
+    async def delete_access_object(self, tenant: str, site: str, kind: str, object_id: str) -> bool:
+        statement, params = access_sql.delete_object(sql.dollar, tenant, site, kind, object_id)
+        return await self._execute(f"delete {kind} {object_id}", statement, *params) == 1
+
+    async def create_grant(self, grant: GrantRecord) -> None:
+        statement, params = access_sql.insert_grant(sql.dollar, grant)
+        await self._execute("grant a bundle", statement, *params)
+
+    async def list_grants(
+        self, where: GrantFilter, after: str | None, limit: int
+    ) -> list[GrantRecord]:
+        statement, params = access_sql.select_grants(sql.dollar, where, after, limit)
+        rows = await self._fetch("list grants", statement, *params)
+        return [access_sql.grant_record(row) for row in rows]
+
+    async def delete_grant(self, tenant: str, site: str, grant_id: str) -> bool:
+        statement, params = access_sql.delete_grant(sql.dollar, tenant, site, grant_id)
+        return await self._execute("delete a grant", statement, *params) == 1
+
+    async def consume_allowance(self, key: UsageKey, plan: ConsumePlan) -> Consumption:
+        # One transaction holding the usage row's lock: concurrent uses of the same
+        # allowance wait for each other, so the check and the consumption are atomic.
+        fresh = Usage(0, plan.fresh_start_ms, plan.fresh_end_ms)
+        with _translated(f"consume {key.source}"):
+            async with self._ready().acquire() as conn, conn.transaction():
+                await conn.execute(*_flat(access_sql.ensure_usage(sql.dollar, key, fresh)))
+                locked = access_sql.select_usage(sql.dollar, key, for_update=True)
+                stored = access_sql.usage_of(await conn.fetchrow(locked[0], *locked[1]))
+                current, _ = current_usage(stored, plan)
+                counted = access_sql.content_counted(
+                    sql.dollar, key, current.period_start_ms, plan.content_id
+                )
+                seen = await conn.fetchval(counted[0], *counted[1])
+                outcome = settle(stored, plan, seen is not None)
+                for statement, params in access_sql.consumption_writes(
+                    sql.dollar, key, plan, outcome
+                ):
+                    await conn.execute(statement, *params)
+        return outcome
+
+    async def usage_of(
+        self, tenant: str, site: str, subject: str, sources: tuple[str, ...]
+    ) -> list[UsageRow]:
+        if not sources:
+            return []
+        where = (sql.dollar, tenant, site, subject, sources)
+        usage = await self._fetch(
+            "read meter usage", *_flat(access_sql.select_subject_usage(*where))
+        )
+        content = await self._fetch(
+            "read counted content", *_flat(access_sql.select_subject_content(*where))
+        )
+        return access_sql.usage_rows(usage, content)
+
+
+def _flat(statement: tuple[str, list[Any]]) -> list[Any]:
+    """A statement and its parameters as one argument list."""
+    return [statement[0], *statement[1]]
 
 
 async def _apply_migration(conn: Any, migration: Migration) -> bool:

@@ -25,6 +25,9 @@ SESSION_WRITE_COLUMNS = (
     "bot_score",
     "risk_score",
     "country_code",
+    "ip_prefix",
+    "decision",
+    "is_bot",
     "doc",
 )
 
@@ -56,6 +59,9 @@ def column_values(columns: SessionColumns, doc: bytes) -> list[Any]:
         columns.bot_score,
         columns.risk_score,
         columns.country_code,
+        columns.ip_prefix,
+        columns.decision,
+        columns.is_bot,
         doc,
     ]
 

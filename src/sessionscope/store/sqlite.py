@@ -3,7 +3,7 @@
 Reads run on the caller's thread through a per-thread connection: a primary-key
 read takes microseconds and WAL readers never wait for the writer. Writes are
 queued to one thread that commits every waiting write in a single transaction
-(group commit), each inside its own savepoint so one failure spoils no other.
+(group commit); one failing write spoils no other (see _Writer).
 A write is acknowledged only after its transaction has committed.
 """
 
@@ -15,29 +15,45 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
+from sessionscope.judge.records import FeedbackRecord, FraudSighting, HistoryColumn, VerdictCount
+from sessionscope.lists.model import IPListEntry, IPListRecord, TenantIPList
 from sessionscope.model import ApiKey, Session, Site, SiteSettings, Tenant
-from sessionscope.store import sql
+from sessionscope.store import access_sql, devices_sql, judge_sql, nonces_sql, sql
+from sessionscope.store import iplists_sql as lists_sql
+from sessionscope.store.access_records import AccessRecord, GrantFilter, GrantRecord
+from sessionscope.store.allowance import (
+    ConsumePlan,
+    Consumption,
+    UsageKey,
+    UsageRow,
+    current_usage,
+    settle,
+)
 from sessionscope.store.base import (
     Conflict,
     Cursor,
+    NotFound,
     SessionQuery,
+    SiteCache,
     StoredSession,
     StoreError,
     decode_settings,
     encode_settings,
     session_columns,
 )
+from sessionscope.store.devices_sql import KnownDevice
 from sessionscope.store.schema import migrations_for
 
 T = TypeVar("T")
 WriteFn = Callable[[sqlite3.Connection], Any]
 _BATCH_LIMIT = 512
+_MMAP_BYTES = 1 << 30
 _encoder = msgspec.json.Encoder()
 
 
@@ -57,21 +73,30 @@ def _connect(path: str, durability: str) -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'strict' else 'NORMAL'}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
+    # Map the file instead of copying pages into SQLite's small cache on every read.
+    conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
     return conn
 
 
 class _Writer:
-    """One thread owning the write connection; commits queued writes in groups."""
+    """One thread owning the write connection; commits queued writes in groups.
+
+    A group runs in one transaction. If any write in it fails, the transaction is rolled
+    back and the group is run again with a savepoint per write, so the failure reaches
+    only its own caller. A write function may therefore run twice: it must do nothing
+    but SQL on the connection it is given.
+    """
 
     def __init__(self, path: str, durability: str) -> None:
         self._conn = _connect(path, durability)
-        self._queue: queue.Queue[tuple[WriteFn, Future[Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, fn: WriteFn) -> Future[Any]:
-        future: Future[Any] = Future()
-        self._queue.put((fn, future))
+    def submit(self, fn: WriteFn) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put(_Job(fn, loop, future))
         return future
 
     def stop(self) -> None:
@@ -95,30 +120,35 @@ class _Writer:
                     stop_after = True
                     break
                 batch.append(item)
-            self._commit(batch)
+            _settle(batch, self._commit(batch))
             if stop_after:
                 return
 
-    def _commit(self, batch: list[tuple[WriteFn, Future[Any]]]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
+    def _commit(self, batch: list[_Job]) -> list[tuple[bool, Any]]:
+        try:
+            return self._transaction(batch, isolated=False)
+        except _GroupFailed:
+            pass
+        try:
+            return self._transaction(batch, isolated=True)
+        except (sqlite3.Error, _GroupFailed) as error:
+            failure = StoreError(f"SQLite commit failed: {error}")
+            return [(False, failure) for _ in batch]
+
+    def _transaction(self, batch: list[_Job], isolated: bool) -> list[tuple[bool, Any]]:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
-            for fn, _ in batch:
-                outcomes.append(self._apply(fn))
+            outcomes = [
+                self._isolated(job.fn) if isolated else (True, job.fn(self._conn)) for job in batch
+            ]
             self._conn.execute("COMMIT")
-        except sqlite3.Error as error:
+        except Exception as error:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-            for _, future in batch:
-                future.set_exception(StoreError(f"SQLite commit failed: {error}"))
-            return
-        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+            raise _GroupFailed(str(error)) from error
+        return outcomes
 
-    def _apply(self, fn: WriteFn) -> tuple[bool, Any]:
+    def _isolated(self, fn: WriteFn) -> tuple[bool, Any]:
         self._conn.execute("SAVEPOINT one_write")
         try:
             value = fn(self._conn)
@@ -128,6 +158,37 @@ class _Writer:
             return False, _translate(error)
         self._conn.execute("RELEASE one_write")
         return True, value
+
+
+class _GroupFailed(Exception):
+    """A write of the group failed; the group is retried write by write."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    fn: WriteFn
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+def _settle(batch: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+    """Wake each waiting event loop once per group, not once per write."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+    for job, (ok, value) in zip(batch, outcomes, strict=True):
+        by_loop.setdefault(job.loop, []).append((job.future, ok, value))
+    for loop, results in by_loop.items():
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_resolve, results)
+
+
+def _resolve(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in results:
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 def _translate(error: Exception) -> Exception:
@@ -146,6 +207,7 @@ class SQLiteStore:
         self.durability = durability
         self._local = threading.local()
         self._writer: _Writer | None = None
+        self._sites = SiteCache()
 
     async def open(self) -> None:
         parent = Path(self.path).parent
@@ -167,7 +229,7 @@ class SQLiteStore:
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._writer is None:
             raise StoreError("the store is not open")
-        result: T = await asyncio.wrap_future(self._writer.submit(fn))
+        result: T = await self._writer.submit(fn)
         return result
 
     def _read(self, statement: str, params: list[Any] | tuple[Any, ...]) -> list[Any]:
@@ -218,6 +280,7 @@ class SQLiteStore:
             )
 
         await self._write(insert)
+        self._sites.forget(site.tenant)
 
     async def set_default_site(self, tenant: str, slug: str) -> None:
         def update(conn: sqlite3.Connection) -> None:
@@ -226,6 +289,7 @@ class SQLiteStore:
             )
 
         await self._write(update)
+        self._sites.forget(tenant)
 
     async def update_site_settings(self, tenant: str, slug: str, settings: SiteSettings) -> bool:
         def update(conn: sqlite3.Connection) -> bool:
@@ -235,15 +299,23 @@ class SQLiteStore:
             )
             return cursor.rowcount == 1
 
-        return await self._write(update)
+        changed = await self._write(update)
+        self._sites.forget(tenant)
+        return changed
 
     async def get_site(self, tenant: str, slug: str) -> Site | None:
+        cached = self._sites.get(tenant, slug)
+        if cached is not None:
+            return cached
         rows = self._read(_SITE_SELECT + " WHERE tenant = ? AND slug = ?", (tenant, slug))
-        return _site(rows[0]) if rows else None
+        return self._sites.put(tenant, slug, _site(rows[0]) if rows else None)
 
     async def get_default_site(self, tenant: str) -> Site | None:
+        cached = self._sites.get(tenant, None)
+        if cached is not None:
+            return cached
         rows = self._read(_SITE_SELECT + " WHERE tenant = ? AND is_default = 1", (tenant,))
-        return _site(rows[0]) if rows else None
+        return self._sites.put(tenant, None, _site(rows[0]) if rows else None)
 
     async def list_sites(self, tenant: str) -> list[Site]:
         rows = self._read(_SITE_SELECT + " WHERE tenant = ? ORDER BY slug", (tenant,))
@@ -307,6 +379,238 @@ class SQLiteStore:
     ) -> list[StoredSession]:
         statement, params = sql.list_sessions_sql(sql.qmark, query, after, limit, now_ms)
         return [StoredSession(*row) for row in self._read(statement, params)]
+
+    # per-tenant IP lists (issue 3) -------------------------------------------
+    async def create_ip_list(self, record: IPListRecord) -> None:
+        params = lists_sql.insert_list_params(record)
+        await self._write(lambda c: c.execute(lists_sql.insert_list(sql.qmark), params))
+
+    async def get_ip_list(self, tenant: str, name: str) -> IPListRecord | None:
+        rows = self._read(lists_sql.select_list(sql.qmark), (tenant, name))
+        return lists_sql.list_record(rows[0]) if rows else None
+
+    async def list_ip_lists(self, tenant: str) -> list[IPListRecord]:
+        rows = self._read(lists_sql.select_lists(sql.qmark), (tenant,))
+        return [lists_sql.list_record(row) for row in rows]
+
+    async def delete_ip_list(self, tenant: str, name: str) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            conn.execute(lists_sql.delete_entries_of_list(sql.qmark), (tenant, name))
+            return conn.execute(lists_sql.delete_list(sql.qmark), (tenant, name)).rowcount == 1
+
+        return await self._write(delete)
+
+    async def add_ip_list_entries(
+        self, tenant: str, name: str, cidrs: list[str], note: str | None, at: str
+    ) -> int:
+        rows = [(tenant, name, cidr, note, at) for cidr in cidrs]
+        statement = lists_sql.insert_entry(sql.qmark)
+        return await self._write(
+            lambda c: _change_entries(c, tenant, name, at, lambda: c.executemany(statement, rows))
+        )
+
+    async def remove_ip_list_entries(
+        self, tenant: str, name: str, cidrs: list[str], at: str
+    ) -> int:
+        rows = [(tenant, name, cidr) for cidr in cidrs]
+        statement = lists_sql.delete_entry(sql.qmark)
+        return await self._write(
+            lambda c: _change_entries(c, tenant, name, at, lambda: c.executemany(statement, rows))
+        )
+
+    async def ip_list_entries(
+        self, tenant: str, name: str, after: str | None, limit: int
+    ) -> list[IPListEntry]:
+        statement, params = lists_sql.select_entries(sql.qmark, after, limit)
+        return [lists_sql.entry(row) for row in self._read(statement, [tenant, name, *params])]
+
+    async def load_ip_lists(self, tenant: str) -> list[TenantIPList]:
+        rows = self._read(lists_sql.select_all_entries(sql.qmark), (tenant,))
+        return lists_sql.tenant_lists(rows)
+
+    # HMAC nonces of the compatible APIs (issue 6) ----------------------------
+    async def remember_nonces(self, nonces: list[tuple[str, str, int]], now_ms: int) -> list[bool]:
+        statement = nonces_sql.remember_nonce_sql(sql.qmark)
+        return await self._write(
+            lambda c: [c.execute(statement, (*entry, now_ms)).rowcount == 1 for entry in nonces]
+        )
+
+    async def purge_nonces(self, now_ms: int) -> int:
+        statement = nonces_sql.purge_nonces_sql(sql.qmark)
+        return await self._write(lambda c: c.execute(statement, (now_ms,)).rowcount)
+
+    # device identity (issue 4) -------------------------------------------------
+    async def find_device_by_token(
+        self, tenant: str, site: str, token_digest: str
+    ) -> KnownDevice | None:
+        rows = self._read(devices_sql.by_token_sql(sql.qmark), (tenant, site, token_digest))
+        return devices_sql.device_from_row(rows[0]) if rows else None
+
+    async def device_candidates(
+        self, tenant: str, site: str, bucket: str, limit: int
+    ) -> list[KnownDevice]:
+        rows = self._read(devices_sql.candidates_sql(sql.qmark), (tenant, site, bucket, limit))
+        return [devices_sql.device_from_row(row) for row in rows]
+
+    async def save_device(self, device: KnownDevice) -> None:
+        statement = devices_sql.save_sql(sql.qmark)
+        values = devices_sql.device_values(device)
+        await self._write(lambda c: c.execute(statement, values))
+
+    # judgement: history and feedback (issue 5) ---------------------------------
+    async def previous_session(
+        self, tenant: str, column: HistoryColumn, value: str, before: Cursor
+    ) -> StoredSession | None:
+        rows = self._read(*judge_sql.previous_session(sql.qmark, tenant, column, value, before))
+        return StoredSession(*rows[0]) if rows else None
+
+    async def fraud_sightings(
+        self, tenant: str, ip_prefix: str, since_ms: int, until_ms: int, exclude_id: str, limit: int
+    ) -> list[FraudSighting]:
+        window = (tenant, ip_prefix, since_ms, until_ms, exclude_id, limit)
+        judged = self._read(*judge_sql.fake_sessions_near(sql.qmark, *window))
+        labelled = self._read(*judge_sql.fraud_labels_near(sql.qmark, *window))
+        return judge_sql.merge_sightings(labelled, judged, limit)
+
+    async def device_users(
+        self, tenant: str, device_id: str, since_ms: int, until_ms: int, exclude_id: str, limit: int
+    ) -> list[str]:
+        statement = judge_sql.device_users(
+            sql.qmark, tenant, device_id, since_ms, until_ms, exclude_id, limit
+        )
+        return [row[0] for row in self._read(*statement)]
+
+    async def session_counts(
+        self,
+        tenant: str,
+        column: HistoryColumn,
+        value: str,
+        since_ms: tuple[int, ...],
+        until_ms: int,
+        exclude_id: str,
+        limit: int,
+    ) -> list[int]:
+        statement = judge_sql.session_counts(
+            sql.qmark, tenant, column, value, since_ms, until_ms, exclude_id, limit
+        )
+        return [int(count) for count in self._read(*statement)[0]]
+
+    async def save_feedback(self, record: FeedbackRecord) -> None:
+        statement, params = judge_sql.save_feedback(sql.qmark, record)
+        await self._write(lambda c: c.execute(statement, params))
+
+    async def verdict_counts(
+        self, tenant: str, sites: tuple[str, ...] | None, since_ms: int | None, until_ms: int | None
+    ) -> list[VerdictCount]:
+        rows = self._read(*judge_sql.verdict_counts(sql.qmark, tenant, sites, since_ms, until_ms))
+        return [
+            VerdictCount(site, label, decision, None if is_bot is None else bool(is_bot), count)
+            for site, label, decision, is_bot, count in rows
+        ]
+
+    # session lifecycle and access model (issue 7) ------------------------------
+    async def purge_sessions(self, tenant: str, site: str, cutoff_ms: int, limit: int) -> int:
+        expired = access_sql.purge_expired_sessions(sql.qmark, tenant, site, cutoff_ms, limit)
+        ended = access_sql.purge_ended_sessions(sql.qmark, tenant, site, cutoff_ms, limit)
+
+        def purge(conn: sqlite3.Connection) -> int:
+            return conn.execute(*expired).rowcount + conn.execute(*ended).rowcount
+
+        return await self._write(purge)
+
+    async def purge_usage(self, now_ms: int, limit: int) -> int:
+        usage = access_sql.purge_usage(sql.qmark, "access_usage", now_ms, limit)
+        content = access_sql.purge_usage(sql.qmark, "access_content", now_ms, limit)
+
+        def purge(conn: sqlite3.Connection) -> int:
+            return conn.execute(*usage).rowcount + conn.execute(*content).rowcount
+
+        return await self._write(purge)
+
+    async def save_access_object(self, record: AccessRecord, create: bool) -> bool:
+        build = access_sql.insert_object if create else access_sql.replace_object
+        statement = build(sql.qmark, record)
+        return await self._write(lambda c: c.execute(*statement).rowcount == 1)
+
+    async def list_access_objects(
+        self,
+        tenant: str,
+        site: str,
+        kind: str | None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[AccessRecord]:
+        statement = access_sql.select_objects(
+            sql.qmark, tenant, site, kind, after=after, limit=limit
+        )
+        return [access_sql.object_record(row) for row in self._read(*statement)]
+
+    async def get_access_object(
+        self, tenant: str, site: str, kind: str, object_id: str
+    ) -> AccessRecord | None:
+        rows = self._read(*access_sql.select_objects(sql.qmark, tenant, site, kind, object_id))
+        return access_sql.object_record(rows[0]) if rows else None
+
+    async def delete_access_object(self, tenant: str, site: str, kind: str, object_id: str) -> bool:
+        statement = access_sql.delete_object(sql.qmark, tenant, site, kind, object_id)
+        return await self._write(lambda c: c.execute(*statement).rowcount == 1)
+
+    async def create_grant(self, grant: GrantRecord) -> None:
+        statement = access_sql.insert_grant(sql.qmark, grant)
+        await self._write(lambda c: c.execute(*statement))
+
+    async def list_grants(
+        self, where: GrantFilter, after: str | None, limit: int
+    ) -> list[GrantRecord]:
+        rows = self._read(*access_sql.select_grants(sql.qmark, where, after, limit))
+        return [access_sql.grant_record(row) for row in rows]
+
+    async def delete_grant(self, tenant: str, site: str, grant_id: str) -> bool:
+        statement = access_sql.delete_grant(sql.qmark, tenant, site, grant_id)
+        return await self._write(lambda c: c.execute(*statement).rowcount == 1)
+
+    async def consume_allowance(self, key: UsageKey, plan: ConsumePlan) -> Consumption:
+        # One write function: the writer thread runs it alone, so check and consume are atomic.
+        return await self._write(lambda c: _consume(c, key, plan))
+
+    async def usage_of(
+        self, tenant: str, site: str, subject: str, sources: tuple[str, ...]
+    ) -> list[UsageRow]:
+        if not sources:
+            return []
+        where = (sql.qmark, tenant, site, subject, sources)
+        usage = self._read(*access_sql.select_subject_usage(*where))
+        content = self._read(*access_sql.select_subject_content(*where))
+        return access_sql.usage_rows(usage, content)
+
+
+def _consume(conn: sqlite3.Connection, key: UsageKey, plan: ConsumePlan) -> Consumption:
+    row = conn.execute(*access_sql.select_usage(sql.qmark, key, for_update=False)).fetchone()
+    stored = access_sql.usage_of(row) if row is not None else None
+    current, _ = current_usage(stored, plan)
+    counted = conn.execute(
+        *access_sql.content_counted(sql.qmark, key, current.period_start_ms, plan.content_id)
+    ).fetchone()
+    outcome = settle(stored, plan, counted is not None)
+    for statement in access_sql.consumption_writes(sql.qmark, key, plan, outcome):
+        conn.execute(*statement)
+    return outcome
+
+
+def _change_entries(
+    conn: sqlite3.Connection,
+    tenant: str,
+    name: str,
+    at: str,
+    change: Callable[[], sqlite3.Cursor],
+) -> int:
+    """Run `change` on an existing list; stamp the list when rows changed."""
+    if conn.execute(lists_sql.lock_list(sql.qmark), (tenant, name)).fetchone() is None:
+        raise NotFound(f"no list {name!r}")
+    changed = change().rowcount
+    if changed:
+        conn.execute(lists_sql.touch_list(sql.qmark), (at, tenant, name))
+    return changed
 
 
 _SITE_SELECT = "SELECT tenant, slug, uuid, is_default, created_at, settings FROM sites"

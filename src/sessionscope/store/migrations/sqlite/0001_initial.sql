@@ -46,7 +46,7 @@ CREATE TABLE sessions (
     country_code  TEXT,
     doc           BLOB NOT NULL,
     PRIMARY KEY (tenant, id)
-) WITHOUT ROWID;
+);
 CREATE INDEX sessions_newest ON sessions (tenant, created_ms DESC, id DESC);
 CREATE INDEX sessions_site_newest ON sessions (tenant, site, created_ms DESC, id DESC);
 CREATE INDEX sessions_by_user ON sessions (tenant, user_id, created_ms DESC, id DESC) WHERE user_id IS NOT NULL;

@@ -1,0 +1,156 @@
+"""The compatible read APIs under wrk: one GET per dialect, against nginx in the same run.
+
+These run against a server of their own on the run's database, started with a per-key
+rate limit high enough not to answer 429 under load (the default, 1200 a minute, is a
+production guard, not a throughput cap). Zephr requests are signed per request with a
+fresh nonce inside wrk (bench/lua/zephr_get.lua), as a real client must.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+import bench.http_bench  # noqa: F401  (registers nginx_get, the reference, first)
+from bench.context import Context, Load, sessionscope_bin
+from bench.procs import Child, free_port, wait_http
+from bench.registry import Result, measurement
+
+TARGET_RATIO = 0.25
+_UNLIMITED = "10000000"
+
+
+@dataclass(frozen=True)
+class CompatServer:
+    child: Child
+    base: str
+    access_key: str
+    secret_key: str
+
+
+_servers: dict[int, CompatServer] = {}
+
+
+def compat_server(ctx: Context) -> CompatServer:
+    """Our server for these runs (once per run), and an HMAC key pair of the bench tenant."""
+    found = _servers.get(id(ctx))
+    if found is not None:
+        return found
+    ctx.dataset()
+    keys = ctx.keys()
+    output = ctx.processes.run(
+        "sessionscope keys create",
+        [
+            sessionscope_bin(),
+            "keys",
+            "create",
+            "--tenant",
+            keys.tenant,
+            "--kind",
+            "hmac",
+            "--json",
+            "--database-url",
+            ctx.database_url,
+        ],
+        ctx.workdir / "hmac-key.out",
+        timeout=60,
+    )
+    pair = json.loads(output.strip().splitlines()[-1])
+    port = free_port()
+    argv = [
+        sessionscope_bin(),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(ctx.params.workers),
+        "--database-url",
+        ctx.database_url,
+    ]
+    env = dict(os.environ, SESSIONSCOPE_COMPAT_RATE_LIMIT=_UNLIMITED)
+    child = ctx.processes.start(
+        "sessionscope serve (compat)", argv, ctx.workdir / "compat.out", env
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/healthz", child, timeout=60)
+    server = CompatServer(child, base, pair["access_key"], pair["secret_key"])
+    _servers[id(ctx)] = server
+    return server
+
+
+def compat_result(ctx: Context, name: str, description: str, load: Load) -> Result:
+    reference = ctx.reference("nginx_get")
+    run = load.run
+    details = load.details(ctx.params)
+    native = ctx.results.get("get_session")
+    if native is not None:
+        details["vs_native_get"] = round(run.rps / native.value, 3)
+    ratio = run.rps / reference.value
+    return Result(
+        name=name,
+        description=description,
+        value=run.rps,
+        unit="req/s",
+        p50_ms=run.p50_ms,
+        p99_ms=run.p99_ms,
+        reference=reference.name,
+        reference_value=reference.value,
+        ratio=ratio,
+        target=f">= {TARGET_RATIO:.2f} x {reference.name}",
+        passed=ratio >= TARGET_RATIO,
+        details=details,
+    )
+
+
+def secret_key_get(ctx: Context, name: str, before: str, after: str, bearer: bool) -> Load:
+    server = compat_server(ctx)
+    secret = ctx.keys().secret_key
+    header, value = ("authorization", f"Bearer {secret}") if bearer else ("x-api-key", secret)
+    return ctx.wrk(
+        name,
+        server.base,
+        "compat_get.lua",
+        [str(ctx.ids_path), before, after, header, value],
+        server.child,
+    )
+
+
+@measurement(
+    "compat_zephr",
+    "Zephr GET /v4/sessions/{site}/{id}, HMAC-signed per request",
+    ("nginx_get",),
+)
+def compat_zephr(ctx: Context) -> Result:
+    server = compat_server(ctx)
+    before = f"/compat/zephr/v4/sessions/{ctx.keys().site}/"
+    load = ctx.wrk(
+        "compat_zephr",
+        server.base,
+        "zephr_get.lua",
+        [str(ctx.ids_path), before, server.access_key, server.secret_key],
+        server.child,
+    )
+    return compat_result(ctx, "compat_zephr", "Zephr v4 GET (HMAC, nonce per request)", load)
+
+
+@measurement("compat_verisoul", "Verisoul GET /session/{id}", ("nginx_get",))
+def compat_verisoul(ctx: Context) -> Result:
+    load = secret_key_get(ctx, "compat_verisoul", "/compat/verisoul/session/", "", bearer=False)
+    return compat_result(ctx, "compat_verisoul", "Verisoul GET /session/{id}", load)
+
+
+@measurement("compat_mobilenext", "Mobile Next GET /api/v1/sessions/{id}", ("nginx_get",))
+def compat_mobilenext(ctx: Context) -> Result:
+    load = secret_key_get(
+        ctx, "compat_mobilenext", "/compat/mobilenext/api/v1/sessions/", "", bearer=True
+    )
+    return compat_result(ctx, "compat_mobilenext", "Mobile Next GET /api/v1/sessions/{id}", load)
+
+
+@measurement("compat_isnotai", "isnotai GET /v1/sessions/{id}", ("nginx_get",))
+def compat_isnotai(ctx: Context) -> Result:
+    load = secret_key_get(ctx, "compat_isnotai", "/compat/isnotai/v1/sessions/", "", bearer=True)
+    return compat_result(ctx, "compat_isnotai", "isnotai GET /v1/sessions/{id}", load)

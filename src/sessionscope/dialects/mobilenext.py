@@ -1,0 +1,290 @@
+"""Mobile Next: `GET /api/v1/sessions` (newest first, `before` cursor) and
+`GET /api/v1/sessions/{sessionId}`.
+
+The organization is a site: `X-Organization-Id` (site slug, site UUID or `tenant|site`),
+else the key's own site, else the tenant's default site. A site the key cannot see
+answers 403. Keys: `Authorization: Bearer` or `x-api-key`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Literal
+
+import msgspec
+from msgspec import UNSET, Struct, UnsetType
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from sessionscope import ingest
+from sessionscope.auth.keys import Principal
+from sessionscope.clock import now_ms
+from sessionscope.dialects import timestamp_cursor
+from sessionscope.dialects.shared import error_json, find_session, not_found, secret_principal
+from sessionscope.http.body import raw_json
+from sessionscope.http.errors import ApiError
+from sessionscope.http.openapi import Operation, Parameter
+from sessionscope.http.state import AppState
+from sessionscope.model import Session
+from sessionscope.store.base import SessionQuery
+
+PREFIX = "/compat/mobilenext"
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+ORGANIZATION_HEADER = "x-organization-id"
+MAX_CACHED_TENANTS = 10_000
+# Fixed forever: the users' UUIDs are derived from it.
+USER_NAMESPACE = uuid.UUID("8f0c6d3e-56b1-4c8e-9a57-3c1d2b7e4f10")
+
+
+# ---- the view ---------------------------------------------------------------------------
+
+
+class MobileNextDevice(Struct, kw_only=True):
+    """Strings Sessionscope does not know are empty: the fields are required and not nullable."""
+
+    id: str
+    platform: str
+    type: Literal["real", "emulator"]
+    name: str
+    os_version: str = msgspec.field(name="osVersion")
+
+
+class MobileNextSession(Struct, kw_only=True):
+    id: str
+    organization: str
+    user: str
+    device: MobileNextDevice
+    created_at: str = msgspec.field(name="createdAt")
+    released_at: str | None = msgspec.field(name="releasedAt")
+
+
+class MobileNextSessionList(Struct, kw_only=True):
+    object: Literal["list"] = "list"
+    data: list[MobileNextSession]
+    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+
+
+class MobileNextErrorDetail(Struct):
+    code: str
+    message: str
+
+
+class MobileNextError(Struct):
+    error: MobileNextErrorDetail
+
+
+# ---- rendering --------------------------------------------------------------------------
+
+
+def user_uuid(session: Session) -> str:
+    """A stable UUIDv5 of the tenant and the user, else the device, else the session."""
+    if session.user is not None:
+        name = f"{session.tenant}|user|{session.user.id}"
+    elif session.device_id is not None:
+        name = f"{session.tenant}|device|{session.device_id}"
+    else:
+        name = f"{session.tenant}|session|{session.id}"
+    return str(uuid.uuid5(USER_NAMESPACE, name))
+
+
+def device(session: Session) -> MobileNextDevice:
+    machine = session.device
+    return MobileNextDevice(
+        id=session.device_id or "",
+        platform=machine.platform or "",
+        type="emulator" if machine.emulated else "real",
+        name=machine.name or "",
+        os_version=machine.os_version or "",
+    )
+
+
+def render(session: Session) -> MobileNextSession:
+    return MobileNextSession(
+        id=session.id,
+        organization=session.site_uuid,
+        user=user_uuid(session),
+        device=device(session),
+        created_at=session.created_at,
+        released_at=session.released_at,
+    )
+
+
+# ---- routes -----------------------------------------------------------------------------
+
+_encoder = msgspec.json.Encoder()
+_ORGANIZATION = Parameter(
+    "X-Organization-Id",
+    "header",
+    {"type": "string"},
+    "the site: its slug, its UUID or `tenant|site` (default: the key's site, else the"
+    " tenant's default site)",
+)
+_COMMON_ERRORS: dict[int, tuple[str, Any]] = {
+    401: ("missing or unknown key", MobileNextError),
+    403: ("the key cannot see this organization (site), or lacks the read scope", MobileNextError),
+    429: ("too many requests for this key; see Retry-After", MobileNextError),
+}
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "get",
+        PREFIX + "/api/v1/sessions",
+        "Mobile Next: list sessions, newest first",
+        "compat: mobilenext",
+        {
+            200: ("a page of sessions", MobileNextSessionList),
+            400: ("limit or before is invalid", MobileNextError),
+            **_COMMON_ERRORS,
+        },
+        parameters=(
+            Parameter(
+                "limit",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                "maximum sessions to return",
+            ),
+            Parameter(
+                "before",
+                "query",
+                {"type": "string", "format": "date-time"},
+                "sessions created strictly before this RFC 3339 timestamp (nextCursor)",
+            ),
+            _ORGANIZATION,
+        ),
+        security=("mobilenextBearer", "mobilenextApiKey"),
+    ),
+    Operation(
+        "get",
+        PREFIX + "/api/v1/sessions/{sessionId}",
+        "Mobile Next: get a session",
+        "compat: mobilenext",
+        {
+            200: ("the session", MobileNextSession),
+            404: ("no such session in this organization", MobileNextError),
+            **_COMMON_ERRORS,
+        },
+        parameters=(
+            Parameter("sessionId", "path", {"type": "string", "format": "uuid"}, "session id"),
+            _ORGANIZATION,
+        ),
+        security=("mobilenextBearer", "mobilenextApiKey"),
+    ),
+)
+SECURITY: dict[str, Any] = {
+    "mobilenextBearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "a Sessionscope secret key with the read scope",
+    },
+    "mobilenextApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+}
+
+
+def envelope(error: ApiError) -> bytes:
+    return _encoder.encode(MobileNextError(MobileNextErrorDetail(error.code, error.message)))
+
+
+def forbidden_site(value: str) -> ApiError:
+    return ApiError(403, "forbidden", f"this key cannot act on organization {value!r}")
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ApiError(400, "invalid_parameter", f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+class MobileNextApi:
+    prefix = PREFIX
+    operations: tuple[Operation, ...] = OPERATIONS
+    security: dict[str, Any] = SECURITY
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self.defaults: dict[str, tuple[float, str]] = {}
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(PREFIX + "/api/v1/sessions", self.list, methods=["GET"]),
+            Route(PREFIX + "/api/v1/sessions/{sessionId}", self.get, methods=["GET"]),
+        ]
+
+    def error_response(self, error: ApiError) -> Response:
+        return error_json(envelope(error), error)
+
+    async def get(self, request: Request) -> Response:
+        principal = await secret_principal(
+            self.state, request.headers, bearer=True, forbidden_status=403
+        )
+        site = await self.organization(principal, request.headers.get(ORGANIZATION_HEADER))
+        session = await find_session(
+            self.state, principal.tenant, request.path_params["sessionId"], (site,)
+        )
+        if session is None:
+            raise not_found("no such session in this organization")
+        return raw_json(_encoder.encode(render(session)))
+
+    async def list(self, request: Request) -> Response:
+        principal = await secret_principal(
+            self.state, request.headers, bearer=True, forbidden_status=403
+        )
+        params = request.query_params
+        limit = parse_limit(params.get("limit"))
+        before = None
+        if params.get("before"):
+            try:
+                before = timestamp_cursor.decode(params["before"])
+            except ValueError:
+                raise ApiError(
+                    400, "invalid_parameter", "before must be an RFC 3339 timestamp"
+                ) from None
+        site = await self.organization(principal, request.headers.get(ORGANIZATION_HEADER))
+        moment = now_ms()
+        query = SessionQuery(tenant=principal.tenant, sites=(site,))
+        rows = await self.state.store.list_sessions(query, before, limit + 1, moment)
+        page = [render(ingest.current_session(row, moment)) for row in rows[:limit]]
+        answer = MobileNextSessionList(data=page)
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            answer.next_cursor = timestamp_cursor.encode(last.created_ms, last.id)
+        return raw_json(_encoder.encode(answer))
+
+    async def organization(self, principal: Principal, requested: str | None) -> str:
+        """The slug of the site the request acts on; 403 for one the key cannot see."""
+        if requested and requested.strip():
+            return await self.requested_site(principal, requested.strip())
+        if principal.site is not None:
+            return principal.site
+        return await self.default_site(principal.tenant)
+
+    async def requested_site(self, principal: Principal, value: str) -> str:
+        """`X-Organization-Id`: a site slug, a site UUID or `tenant|site`."""
+        tenant, bar, slug = value.partition("|")
+        if bar and tenant != principal.tenant:
+            raise forbidden_site(value)
+        names = {slug} if bar else {value, value.lower()}
+        candidates = await self.state.store.list_sites(principal.tenant)
+        site = next((s for s in candidates if names & {s.slug, s.uuid}), None)
+        if site is None or principal.site not in (None, site.slug):
+            raise forbidden_site(value)
+        return site.slug
+
+    async def default_site(self, tenant: str) -> str:
+        """The tenant's default site, remembered as briefly as verified keys are."""
+        moment = time.monotonic()
+        cached = self.defaults.get(tenant)
+        if cached is not None and cached[0] > moment:
+            return cached[1]
+        site = await self.state.store.get_default_site(tenant)
+        if site is None:
+            raise forbidden_site("default")
+        ttl = self.state.settings.key_cache_seconds
+        if ttl > 0:
+            if len(self.defaults) >= MAX_CACHED_TENANTS:
+                self.defaults.clear()
+            self.defaults[tenant] = (moment + ttl, site.slug)
+        return site.slug

@@ -1,0 +1,300 @@
+"""Verisoul: `GET /session/{session_id}`, field for field as its OpenAPI document.
+
+Auth is a secret key in `x-api-key`. A missing session answers Verisoul's own
+`400 {"statusCode":400,"message":"Session ID not found"}`.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, Struct, UnsetType
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from sessionscope.dialects.shared import (
+    error_json,
+    find_session,
+    known,
+    secret_principal,
+    visible_sites,
+)
+from sessionscope.http.body import raw_json
+from sessionscope.http.errors import ApiError
+from sessionscope.http.openapi import Operation, Parameter
+from sessionscope.http.state import AppState
+from sessionscope.model import DeviceCategory, Risk, RiskSignal, Session
+
+PREFIX = "/compat/verisoul"
+NOT_FOUND_MESSAGE = "Session ID not found"
+
+# Verisoul names six connection types; a business line is a fixed ISP connection.
+CONNECTION_TYPES = {"business": "isp"}
+
+
+# ---- the view ---------------------------------------------------------------------------
+
+
+class VerisoulNetwork(Struct, kw_only=True):
+    ip_address: str | UnsetType = UNSET
+    service_provider: str | UnsetType = UNSET
+    connection_type: str | UnsetType = UNSET
+
+
+class VerisoulLocation(Struct, kw_only=True):
+    continent: str | UnsetType = UNSET
+    country_code: str | UnsetType = UNSET
+    state: str | UnsetType = UNSET
+    city: str | UnsetType = UNSET
+    zip_code: str | UnsetType = UNSET
+    timezone: str | UnsetType = UNSET
+    latitude: float | UnsetType = UNSET
+    longitude: float | UnsetType = UNSET
+
+
+class VerisoulBrowser(Struct, kw_only=True):
+    type: str | UnsetType = UNSET
+    version: str | UnsetType = UNSET
+    language: str | UnsetType = UNSET
+    user_agent: str | UnsetType = UNSET
+    timezone: str | UnsetType = UNSET
+
+
+class VerisoulDevice(Struct, kw_only=True):
+    category: DeviceCategory | UnsetType = UNSET
+    type: str | UnsetType = UNSET
+    os: str | UnsetType = UNSET
+    cpu_cores: int | UnsetType = UNSET
+    memory: int | UnsetType = UNSET
+    gpu: str | UnsetType = UNSET
+    screen_height: int | UnsetType = UNSET
+    screen_width: int | UnsetType = UNSET
+
+
+class VerisoulBot(Struct, kw_only=True):
+    mouse_num_events: int
+    click_num_events: int
+    keyboard_num_events: int
+    touch_num_events: int
+    clipboard_num_events: int
+
+
+class VerisoulRiskSignals(Struct, kw_only=True):
+    device_risk: bool | UnsetType = UNSET
+    proxy: bool | UnsetType = UNSET
+    vpn: bool | UnsetType = UNSET
+    tor: bool | UnsetType = UNSET
+    spoofed_ip: bool | UnsetType = UNSET
+    datacenter: bool | UnsetType = UNSET
+    recent_fraud_ip: bool | UnsetType = UNSET
+    impossible_travel: bool | UnsetType = UNSET
+    device_network_mismatch: bool | UnsetType = UNSET
+    location_spoofing: bool | UnsetType = UNSET
+
+
+class VerisoulRiskSignalScores(Struct, kw_only=True):
+    """Verisoul publishes no score for spoofed_ip; neither do we here."""
+
+    device_risk: float | UnsetType = UNSET
+    proxy: float | UnsetType = UNSET
+    vpn: float | UnsetType = UNSET
+    tor: float | UnsetType = UNSET
+    datacenter: float | UnsetType = UNSET
+    recent_fraud_ip: float | UnsetType = UNSET
+    impossible_travel: float | UnsetType = UNSET
+    device_network_mismatch: float | UnsetType = UNSET
+    location_spoofing: float | UnsetType = UNSET
+
+
+class VerisoulSession(Struct, kw_only=True):
+    account_ids: list[str]
+    request_id: str
+    project_id: str
+    session_id: str
+    start_time: str
+    true_country_code: str | UnsetType = UNSET
+    device_id: str | UnsetType = UNSET
+    network: VerisoulNetwork
+    location: VerisoulLocation
+    browser: VerisoulBrowser
+    device: VerisoulDevice
+    bot: VerisoulBot
+    risk_signals: VerisoulRiskSignals
+    risk_signal_scores: VerisoulRiskSignalScores
+
+
+class VerisoulError(Struct):
+    status_code: int = msgspec.field(name="statusCode")
+    message: str
+
+
+# ---- rendering --------------------------------------------------------------------------
+
+
+def whole_gigabytes(memory: float | None) -> int | None:
+    """Verisoul's memory is an integer of GB; browsers report 0.25, 0.5, 1, 2, 4, 8 ..."""
+    return None if memory is None else math.floor(memory + 0.5)
+
+
+def network(session: Session) -> VerisoulNetwork:
+    kind = session.network.connection_type
+    return VerisoulNetwork(
+        ip_address=known(session.network.ip_address or session.ip),
+        service_provider=known(session.network.service_provider),
+        connection_type=known(CONNECTION_TYPES.get(kind, kind) if kind else None),
+    )
+
+
+def location(session: Session) -> VerisoulLocation:
+    where = session.location
+    return VerisoulLocation(
+        continent=known(where.continent),
+        country_code=known(where.country_code),
+        state=known(where.state),
+        city=known(where.city),
+        zip_code=known(where.zip_code),
+        timezone=known(where.timezone),
+        latitude=known(where.latitude),
+        longitude=known(where.longitude),
+    )
+
+
+def browser(session: Session) -> VerisoulBrowser:
+    agent = session.browser
+    return VerisoulBrowser(
+        type=known(agent.type),
+        version=known(agent.version),
+        language=known(agent.language),
+        user_agent=known(agent.user_agent or session.user_agent),
+        timezone=known(agent.timezone),
+    )
+
+
+def device(session: Session) -> VerisoulDevice:
+    machine = session.device
+    return VerisoulDevice(
+        category=known(machine.category),
+        type=known(machine.type),
+        os=known(machine.os),
+        cpu_cores=known(machine.cpu_cores),
+        memory=known(whole_gigabytes(machine.memory)),
+        gpu=known(machine.gpu),
+        screen_height=known(machine.screen_height),
+        screen_width=known(machine.screen_width),
+    )
+
+
+def bot(session: Session) -> VerisoulBot:
+    counts = session.behaviour
+    return VerisoulBot(
+        mouse_num_events=counts.mouse_num_events,
+        click_num_events=counts.click_num_events,
+        keyboard_num_events=counts.keyboard_num_events,
+        touch_num_events=counts.touch_num_events,
+        clipboard_num_events=counts.clipboard_num_events,
+    )
+
+
+def _judged(risk: Risk) -> dict[str, RiskSignal]:
+    names = VerisoulRiskSignals.__struct_fields__
+    found = {name: getattr(risk, name) for name in names}
+    return {name: signal for name, signal in found.items() if signal is not None}
+
+
+def risk_signals(risk: Risk) -> VerisoulRiskSignals:
+    return VerisoulRiskSignals(**{name: s.flag for name, s in _judged(risk).items()})
+
+
+def risk_signal_scores(risk: Risk) -> VerisoulRiskSignalScores:
+    scored = set(VerisoulRiskSignalScores.__struct_fields__)
+    return VerisoulRiskSignalScores(
+        **{name: s.score for name, s in _judged(risk).items() if name in scored}
+    )
+
+
+def render(session: Session, request_id: str) -> VerisoulSession:
+    where = session.location
+    return VerisoulSession(
+        account_ids=list(session.account_ids),
+        request_id=request_id,
+        project_id=session.site_uuid,
+        session_id=session.id,
+        start_time=session.created_at,
+        true_country_code=known(where.true_country_code or where.country_code),
+        device_id=known(session.device_id),
+        network=network(session),
+        location=location(session),
+        browser=browser(session),
+        device=device(session),
+        bot=bot(session),
+        risk_signals=risk_signals(session.risk),
+        risk_signal_scores=risk_signal_scores(session.risk),
+    )
+
+
+# ---- routes -----------------------------------------------------------------------------
+
+_encoder = msgspec.json.Encoder()
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "get",
+        PREFIX + "/session/{session_id}",
+        "Verisoul: get a session",
+        "compat: verisoul",
+        {
+            200: ("session information", VerisoulSession),
+            400: ("Session ID not found (Verisoul's answer for a missing session)", VerisoulError),
+            401: ("missing or unknown x-api-key", VerisoulError),
+            429: ("too many requests for this key; see Retry-After", VerisoulError),
+        },
+        parameters=(
+            Parameter("session_id", "path", {"type": "string"}, "ID of the session", True),
+        ),
+        security=("verisoulApiKey",),
+    ),
+)
+SECURITY: dict[str, Any] = {
+    "verisoulApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": "a Sessionscope secret key with the read scope",
+    }
+}
+
+
+def envelope(error: ApiError) -> bytes:
+    return _encoder.encode(VerisoulError(status_code=error.status, message=error.message))
+
+
+class VerisoulApi:
+    prefix = PREFIX
+    operations: tuple[Operation, ...] = OPERATIONS
+    security: dict[str, Any] = SECURITY
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route(PREFIX + "/session/{session_id}", self.get, methods=["GET"])]
+
+    def error_response(self, error: ApiError) -> Response:
+        return error_json(envelope(error), error)
+
+    async def get(self, request: Request) -> Response:
+        principal = await secret_principal(
+            self.state, request.headers, bearer=False, forbidden_status=401
+        )
+        session = await find_session(
+            self.state,
+            principal.tenant,
+            request.path_params["session_id"],
+            visible_sites(principal),
+        )
+        if session is None:
+            raise ApiError(400, "session_not_found", NOT_FOUND_MESSAGE)
+        return raw_json(_encoder.encode(render(session, str(uuid.uuid4()))))

@@ -1,0 +1,28 @@
+"""The network an IP address is grouped with: its /24 (IPv4) or /64 (IPv6).
+
+Addresses of one household, office or hosting customer usually share this prefix, so
+judgement looks at the prefix as well as the exact address (recent fraud, velocity).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+IPV4_PREFIX = 24
+IPV6_PREFIX = 64
+
+
+@lru_cache(maxsize=8192)
+def ip_prefix(ip: str | None) -> str | None:
+    """`81.2.69.142` -> `81.2.69.0/24`, `2001:db8::1` -> `2001:db8::/64`; None if not an IP."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    length = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX
+    return ipaddress.ip_network(f"{address}/{length}", strict=False).compressed
