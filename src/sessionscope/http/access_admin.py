@@ -25,7 +25,7 @@ from sessionscope.access.model import (
 )
 from sessionscope.clock import now_ms
 from sessionscope.http.body import json_response, read_json
-from sessionscope.http.errors import ApiError, invalid_parameter
+from sessionscope.http.errors import ApiError, reject_unknown_parameters
 from sessionscope.http.guard import authenticate, site_for
 from sessionscope.http.native import parse_limit
 from sessionscope.http.openapi import ErrorEnvelope, Operation, Parameter
@@ -186,9 +186,7 @@ class AccessAdmin(NativeRouter):
         """(tenant, site) of an admin request whose query holds only `allowed` names."""
         principal = await authenticate(self.state, request.headers, "admin")
         params: Mapping[str, str] = request.query_params
-        unknown = sorted(set(params.keys()) - allowed - {"site"})
-        if unknown:
-            raise invalid_parameter(unknown[0], "unknown query parameter")
+        reject_unknown_parameters(params.keys(), allowed | {"site"})
         site = await site_for(self.state, principal, params.get("site"))
         return principal.tenant, site.slug
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import msgspec
@@ -57,3 +58,10 @@ def validation_error(error: msgspec.ValidationError | msgspec.DecodeError) -> Ap
 
 def invalid_parameter(name: str, message: str) -> ApiError:
     return ApiError(400, "invalid_parameter", f"{name}: {message}", {"field": name})
+
+
+def reject_unknown_parameters(names: Iterable[str], allowed: Collection[str]) -> None:
+    """A query parameter this endpoint does not take is a mistake worth saying so."""
+    unknown = sorted(set(names) - set(allowed))
+    if unknown:
+        raise invalid_parameter(unknown[0], "unknown query parameter")

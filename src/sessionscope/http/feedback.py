@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from sessionscope import feedback
 from sessionscope.clock import rfc3339_to_ms
 from sessionscope.http.body import json_response, read_json
-from sessionscope.http.errors import invalid_parameter
+from sessionscope.http.errors import invalid_parameter, reject_unknown_parameters
 from sessionscope.http.guard import authenticate, site_for, visible_sites
 from sessionscope.http.native import not_found, session_id_parameter
 from sessionscope.http.openapi import SESSION_ID, ErrorEnvelope, Operation, Parameter
@@ -87,9 +87,7 @@ class FeedbackApi(NativeRouter):
     async def stats(self, request: Request) -> Response:
         principal = await authenticate(self.state, request.headers, "read")
         params = request.query_params
-        unknown = sorted(set(params.keys()) - STATS_PARAMETERS)
-        if unknown:
-            raise invalid_parameter(unknown[0], "unknown query parameter")
+        reject_unknown_parameters(params.keys(), STATS_PARAMETERS)
         since, until = _time(params, "since"), _time(params, "until")
         if "site" in params or principal.site is not None:
             sites = [(await site_for(self.state, principal, params.get("site"))).slug]

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from sessionscope.auth.keys import Principal
 from sessionscope.http.body import json_response, read_json
-from sessionscope.http.errors import ApiError, invalid_parameter
+from sessionscope.http.errors import ApiError, invalid_parameter, reject_unknown_parameters
 from sessionscope.http.guard import authenticate
 from sessionscope.http.native import parse_limit
 from sessionscope.http.openapi import ErrorEnvelope, Operation, Parameter
@@ -205,9 +205,7 @@ class ListsApi(NativeRouter):
     async def show(self, request: Request) -> Response:
         principal = await self._admin(request)
         params = request.query_params
-        unknown = sorted(set(params.keys()) - PAGE_PARAMETERS)
-        if unknown:
-            raise invalid_parameter(unknown[0], "unknown query parameter")
+        reject_unknown_parameters(params.keys(), PAGE_PARAMETERS)
         limit = parse_limit(params.get("limit"))
         after = decode_entry_cursor(params["cursor"]) if "cursor" in params else None
         try:

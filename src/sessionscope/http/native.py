@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from sessionscope import ingest
 from sessionscope.clock import now_ms, rfc3339_to_ms
 from sessionscope.http.body import json_response, raw_json, read_json
-from sessionscope.http.errors import ApiError, invalid_parameter
+from sessionscope.http.errors import ApiError, invalid_parameter, reject_unknown_parameters
 from sessionscope.http.guard import authenticate, site_for, visible_sites
 from sessionscope.http.router import NativeRouter
 from sessionscope.http.state import AppState
@@ -132,9 +132,7 @@ class NativeSessions(NativeRouter):
     async def list(self, request: Request) -> Response:
         principal = await authenticate(self.state, request.headers, "read")
         params = request.query_params
-        unknown = sorted(set(params.keys()) - LIST_PARAMETERS)
-        if unknown:
-            raise invalid_parameter(unknown[0], "unknown query parameter")
+        reject_unknown_parameters(params.keys(), LIST_PARAMETERS)
         sites = visible_sites(principal)
         if "site" in params:
             sites = ((await site_for(self.state, principal, params["site"])).slug,)

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from sessionscope.clock import now_ms
 from sessionscope.http.body import json_response, raw_json, read_json
-from sessionscope.http.errors import invalid_parameter
+from sessionscope.http.errors import invalid_parameter, reject_unknown_parameters
 from sessionscope.http.guard import authenticate, site_for, visible_sites
 from sessionscope.http.native import decode_cursor, page_body, parse_limit, session_id_parameter
 from sessionscope.http.openapi import ErrorEnvelope, Operation, Parameter
@@ -120,9 +120,7 @@ class UserSessions(NativeRouter):
         principal = await authenticate(self.state, request.headers, "read")
         user_id = user_id_parameter(request.path_params["user_id"])
         params = request.query_params
-        unknown = sorted(set(params.keys()) - LIST_PARAMETERS)
-        if unknown:
-            raise invalid_parameter(unknown[0], "unknown query parameter")
+        reject_unknown_parameters(params.keys(), LIST_PARAMETERS)
         sites = visible_sites(principal)
         if "site" in params:
             sites = ((await site_for(self.state, principal, params["site"])).slug,)
