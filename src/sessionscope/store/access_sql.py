@@ -10,24 +10,9 @@ from typing import Any
 
 from sessionscope.store.access_records import AccessRecord, GrantFilter, GrantRecord
 from sessionscope.store.allowance import ConsumePlan, Consumption, Usage, UsageKey, UsageRow
-from sessionscope.store.sql import Placeholder
+from sessionscope.store.sql import Params, Placeholder
 
 Statement = tuple[str, list[Any]]
-
-
-class Params:
-    """Collects parameters and hands out their placeholders in order."""
-
-    def __init__(self, mark: Placeholder) -> None:
-        self.mark = mark
-        self.values: list[Any] = []
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return self.mark(len(self.values))
-
-    def each(self, values: tuple[str, ...]) -> str:
-        return ", ".join(self(value) for value in values)
 
 
 # ---- purge ---------------------------------------------------------------------

@@ -10,22 +10,10 @@ from typing import Any, get_args
 
 from sessionscope.judge.records import FeedbackRecord, FraudSighting, HistoryColumn
 from sessionscope.store.base import Cursor
-from sessionscope.store.sql import SESSION_READ_COLUMNS, Placeholder
+from sessionscope.store.sql import SESSION_READ_COLUMNS, Params, Placeholder
 
 Statement = tuple[str, list[Any]]
 _HISTORY_COLUMNS = frozenset(get_args(HistoryColumn))
-
-
-class _Params:
-    """Placeholders numbered in the order they appear in the statement."""
-
-    def __init__(self, mark: Placeholder) -> None:
-        self.mark = mark
-        self.values: list[Any] = []
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return self.mark(len(self.values))
 
 
 def _column(column: HistoryColumn) -> str:
@@ -37,7 +25,7 @@ def _column(column: HistoryColumn) -> str:
 def previous_session(
     mark: Placeholder, tenant: str, column: HistoryColumn, value: str, before: Cursor
 ) -> Statement:
-    p = _Params(mark)
+    p = Params(mark)
     sql = (
         f"SELECT {SESSION_READ_COLUMNS} FROM sessions"
         f" WHERE tenant = {p(tenant)} AND {_column(column)} = {p(value)}"
@@ -56,7 +44,7 @@ def fake_sessions_near(
     exclude: str,
     limit: int,
 ) -> Statement:
-    p = _Params(mark)
+    p = Params(mark)
     sql = (
         "SELECT id, ip, created_ms FROM sessions"
         f" WHERE tenant = {p(tenant)} AND ip_prefix = {p(prefix)} AND decision = 'fake'"
@@ -75,7 +63,7 @@ def fraud_labels_near(
     exclude: str,
     limit: int,
 ) -> Statement:
-    p = _Params(mark)
+    p = Params(mark)
     sql = (
         "SELECT session_id, ip, session_created_ms FROM feedback"
         f" WHERE tenant = {p(tenant)} AND ip_prefix = {p(prefix)} AND label = 'fraud'"
@@ -95,7 +83,7 @@ def device_users(
     exclude: str,
     limit: int,
 ) -> Statement:
-    p = _Params(mark)
+    p = Params(mark)
     sql = (
         "SELECT DISTINCT user_id FROM (SELECT user_id FROM sessions"
         f" WHERE tenant = {p(tenant)} AND device_id = {p(device_id)} AND user_id IS NOT NULL"
@@ -116,7 +104,7 @@ def session_counts(
     limit: int,
 ) -> Statement:
     """One row: for each `since`, the sessions created in [since, until] (newest `limit`)."""
-    p = _Params(mark)
+    p = Params(mark)
     counts = ", ".join(
         f"COALESCE(SUM(CASE WHEN created_ms >= {p(since)} THEN 1 ELSE 0 END), 0)"
         for since in since_ms
@@ -155,7 +143,7 @@ FEEDBACK_COLUMNS = (
 
 
 def save_feedback(mark: Placeholder, record: FeedbackRecord) -> Statement:
-    p = _Params(mark)
+    p = Params(mark)
     values = [getattr(record, name) for name in FEEDBACK_COLUMNS]
     sql = (
         f"INSERT INTO feedback ({', '.join(FEEDBACK_COLUMNS)})"
@@ -173,7 +161,7 @@ def verdict_counts(
     since_ms: int | None,
     until_ms: int | None,
 ) -> Statement:
-    p = _Params(mark)
+    p = Params(mark)
     where = [f"f.tenant = {p(tenant)}"]
     if sites is not None:
         where.append(f"f.site IN ({', '.join(p(site) for site in sites)})" if sites else "1 = 0")

@@ -87,21 +87,26 @@ def replace_session_params(values: list[Any], expected_version: int) -> list[Any
     return [*values[2:], values[0], values[1], expected_version]
 
 
-class _Params:
+class Params:
+    """Collects parameters and hands out their placeholders in the order they appear."""
+
     def __init__(self, mark: Placeholder) -> None:
         self.mark = mark
         self.values: list[Any] = []
 
-    def add(self, value: Any) -> str:
+    def __call__(self, value: Any) -> str:
         self.values.append(value)
         return self.mark(len(self.values))
+
+    def each(self, values: tuple[Any, ...]) -> str:
+        return ", ".join(self(value) for value in values)
 
 
 def get_session_sql(
     mark: Placeholder, tenant: str, session_id: str, sites: tuple[str, ...] | None
 ) -> tuple[str, list[Any]]:
-    params = _Params(mark)
-    where = [f"tenant = {params.add(tenant)}", f"id = {params.add(session_id)}"]
+    params = Params(mark)
+    where = [f"tenant = {params(tenant)}", f"id = {params(session_id)}"]
     if sites is not None:
         where.append(_in_list("site", sites, params))
     return f"SELECT {SESSION_READ_COLUMNS} FROM sessions WHERE {' AND '.join(where)}", params.values
@@ -110,8 +115,8 @@ def get_session_sql(
 def list_sessions_sql(
     mark: Placeholder, query: SessionQuery, after: Cursor | None, limit: int, now_ms: int
 ) -> tuple[str, list[Any]]:
-    params = _Params(mark)
-    where = [f"tenant = {params.add(query.tenant)}"]
+    params = Params(mark)
+    where = [f"tenant = {params(query.tenant)}"]
     if query.sites is not None:
         where.append(_in_list("site", query.sites, params))
     for column, value in (
@@ -120,34 +125,34 @@ def list_sessions_sql(
         ("state", query.state),
     ):
         if value is not None:
-            where.append(f"{column} = {params.add(value)}")
+            where.append(f"{column} = {params(value)}")
     if query.status is not None:
         where.append(_status_condition(query.status, now_ms, params))
     if query.since_ms is not None:
-        where.append(f"created_ms >= {params.add(query.since_ms)}")
+        where.append(f"created_ms >= {params(query.since_ms)}")
     if query.until_ms is not None:
-        where.append(f"created_ms < {params.add(query.until_ms)}")
+        where.append(f"created_ms < {params(query.until_ms)}")
     if after is not None:
-        where.append(f"(created_ms, id) < ({params.add(after.created_ms)}, {params.add(after.id)})")
+        where.append(f"(created_ms, id) < ({params(after.created_ms)}, {params(after.id)})")
     sql = (
         f"SELECT {SESSION_READ_COLUMNS} FROM sessions WHERE {' AND '.join(where)} "
-        f"ORDER BY created_ms DESC, id DESC LIMIT {params.add(limit)}"
+        f"ORDER BY created_ms DESC, id DESC LIMIT {params(limit)}"
     )
     return sql, params.values
 
 
-def _in_list(column: str, values: tuple[str, ...], params: _Params) -> str:
+def _in_list(column: str, values: tuple[str, ...], params: Params) -> str:
     if not values:
         return "1 = 0"
-    return f"{column} IN ({', '.join(params.add(value) for value in values)})"
+    return f"{column} IN ({params.each(values)})"
 
 
-def _status_condition(status: str, now_ms: int, params: _Params) -> str:
+def _status_condition(status: str, now_ms: int, params: Params) -> str:
     """Status as of now: an active row whose expiry has passed counts as expired."""
     if status == "active":
-        now = params.add(now_ms)
+        now = params(now_ms)
         return f"(status = 'active' AND (expires_ms IS NULL OR expires_ms > {now}))"
     if status == "expired":
-        now = params.add(now_ms)
+        now = params(now_ms)
         return f"(status = 'expired' OR (status = 'active' AND expires_ms <= {now}))"
-    return f"status = {params.add(status)}"
+    return f"status = {params(status)}"
