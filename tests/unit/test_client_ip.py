@@ -4,7 +4,8 @@ import ipaddress
 
 import pytest
 
-from sessionscope.http.client_ip import client_ip, forwarded_for, parse_hop
+from sessionscope.http.client_ip import client_ip
+from sessionscope.proxyheaders import forwarded_hops, parse_address
 
 TRUSTED = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
@@ -39,7 +40,7 @@ def test_nothing_is_trusted_by_default() -> None:
 
 
 def test_hop_forms() -> None:
-    assert str(parse_hop("1.2.3.4:8080")) == "1.2.3.4"
-    assert str(parse_hop('"[::1]:80"')) == "::1"
-    assert parse_hop("unknown") is None
-    assert forwarded_for("for=1.1.1.1;by=x, For=2.2.2.2") == ["1.1.1.1", "2.2.2.2"]
+    assert str(parse_address("1.2.3.4:8080")) == "1.2.3.4"
+    assert str(parse_address('"[::1]:80"')) == "::1"
+    assert parse_address("unknown") is None
+    assert forwarded_hops("for=1.1.1.1;by=x, For=2.2.2.2") == ["1.1.1.1", "2.2.2.2"]

@@ -9,12 +9,18 @@ client outright. This module only reads; the signals decide what is suspicious.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from sessionscope.proxyheaders import (
+    IPAddress,
+    IPNetwork,
+    forwarded_hops,
+    forwarding_chain,
+    is_trusted,
+    parse_address,
+    xff_hops,
+)
 
 # Headers that name the client's address on their own, set by CDNs and load balancers.
 CLIENT_HEADERS = (
@@ -46,48 +52,15 @@ class Forwarding:
         return bool(self.via or self.chain or self.client_headers)
 
 
-def parse_address(text: str) -> IPAddress | None:
-    """An address out of a hop: `1.2.3.4`, `1.2.3.4:80`, `"[2001:db8::1]:443"`."""
-    value = text.strip().strip('"')
-    if value.startswith("["):
-        value = value[1 : value.find("]")] if "]" in value else ""
-    elif value.count(":") == 1:
-        value = value.split(":")[0]
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
 def _is_obfuscated(hop: str) -> bool:
     """RFC 7239 lets a proxy hide a hop as `unknown` or an `_identifier`."""
     value = hop.strip().strip('"')
     return value.lower() == "unknown" or value.startswith("_")
 
 
-def forwarded_hops(header: str) -> list[str]:
-    hops = []
-    for element in header.split(","):
-        for pair in element.split(";"):
-            name, _, value = pair.partition("=")
-            if name.strip().lower() == "for":
-                hops.append(value.strip())
-    return hops[:_MAX_HOPS]
-
-
-def xff_hops(header: str) -> list[str]:
-    return [hop.strip() for hop in header.split(",") if hop.strip()][:_MAX_HOPS]
-
-
 def _chain(headers: Mapping[str, str]) -> tuple[str | None, list[str]]:
-    if headers.get("forwarded"):
-        return "Forwarded", forwarded_hops(headers["forwarded"])
-    if headers.get("x-forwarded-for"):
-        return "X-Forwarded-For", xff_hops(headers["x-forwarded-for"])
-    return None, []
+    header, hops = forwarding_chain(headers)
+    return header, hops[:_MAX_HOPS]
 
 
 def _first_address(hops: list[str]) -> IPAddress | None:
@@ -98,8 +71,8 @@ def _disagree(headers: Mapping[str, str]) -> bool:
     """Both chain headers present, naming different clients."""
     if not (headers.get("forwarded") and headers.get("x-forwarded-for")):
         return False
-    first = _first_address(forwarded_hops(headers["forwarded"]))
-    other = _first_address(xff_hops(headers["x-forwarded-for"]))
+    first = _first_address(forwarded_hops(headers["forwarded"])[:_MAX_HOPS])
+    other = _first_address(xff_hops(headers["x-forwarded-for"])[:_MAX_HOPS])
     return first is not None and other is not None and first != other
 
 
@@ -129,7 +102,7 @@ def read_forwarding(
         header=header,
         chain=chain,
         contains_ip=position >= 0,
-        claimed=[a for a in claimed if not _trusted(a, trusted)],
+        claimed=[a for a in claimed if not is_trusted(a, trusted)],
         malformed=malformed,
         client_headers=client_headers,
         disagreeing_chains=_disagree(headers),
@@ -143,7 +116,3 @@ def _last_index(addresses: list[IPAddress | None], wanted: IPAddress | None) -> 
         if addresses[index] == wanted:
             return index
     return -1
-
-
-def _trusted(address: IPAddress, trusted: tuple[IPNetwork, ...]) -> bool:
-    return any(address.version == net.version and address in net for net in trusted)

@@ -14,11 +14,11 @@ from sessionscope.enrich.geo import GeoIP, GeoResult
 from sessionscope.enrich.service import Evidence
 from sessionscope.judge.case import Case
 from sessionscope.judge.decision import judge
-from sessionscope.judge.forwarding import parse_address
 from sessionscope.judge.history import load_history
 from sessionscope.judge.policy import IPNetwork, Policy
 from sessionscope.judge.velocity import RedisVelocity, StoreVelocity, VelocityCounter
 from sessionscope.model import Session, SiteSettings
+from sessionscope.proxyheaders import parse_address
 from sessionscope.store.base import Store
 
 

@@ -19,12 +19,13 @@ from sessionscope.judge.consistency import (
     ua_only,
 )
 from sessionscope.judge.findings import Finding, risk_signal
-from sessionscope.judge.forwarding import parse_address, read_forwarding
+from sessionscope.judge.forwarding import read_forwarding
 from sessionscope.judge.hardware import emulator_gpu, software_renderer, virtual_machine_gpu
 from sessionscope.judge.languages import languages_fit, preferred_languages
 from sessionscope.judge.records import FraudSighting
 from sessionscope.judge.travel import effective_distance_km, impossible_travel, place_of
 from sessionscope.model import Location, RiskSignal
+from sessionscope.proxyheaders import parse_address
 
 DATABASE = "anonymous-IP database"
 # A site-reported position farther than this from the IP's location (beyond both
