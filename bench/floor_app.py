@@ -2,7 +2,7 @@
 
 Every request gets the same stored document (the file named by BENCH_FLOOR_DOC)
 with no routing, no auth and no store. Measured next to nginx and to our GET,
-it splits the gap in two: what Granian + asyncio cost, and what our code costs.
+it splits the gap in two: what Granian + uvloop cost, and what our code costs.
 """
 
 from __future__ import annotations

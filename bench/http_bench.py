@@ -48,7 +48,7 @@ def nginx_get(ctx: Context) -> Result:
     )
 
 
-@measurement("granian_floor", "Granian + asyncio serving a fixed document (no app code)")
+@measurement("granian_floor", "Granian + uvloop serving a fixed document (no app code)")
 def granian_floor(ctx: Context) -> Result:
     data = ctx.dataset()
     keys = ctx.keys()
@@ -59,6 +59,8 @@ def granian_floor(ctx: Context) -> Result:
         venv_command("granian"),
         "--interface",
         "asgi",
+        "--loop",
+        "uvloop",  # as `sessionscope serve` runs
         "--host",
         "127.0.0.1",
         "--port",

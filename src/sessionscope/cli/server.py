@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from granian import Granian
-from granian.constants import Interfaces
+from granian.constants import Interfaces, Loops
 
 from sessionscope import tenancy
 from sessionscope.auth.secretbox import new_master_key
@@ -58,6 +58,8 @@ def _serve(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         log_access=False,
+        # uvloop, not the standard loop: 1.5x the requests per second here (docs/architecture.md).
+        loop=Loops.uvloop,
     ).serve()
 
 
