@@ -158,25 +158,30 @@ class Context:
     def server(self) -> tuple[Child, str]:
         """`sessionscope serve` on a free loopback port (once): the process, its base URL."""
         if self._server is None:
-            self.dataset()
-            port = free_port()
-            argv = [
-                sessionscope_bin(),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(self.params.workers),
-                "--database-url",
-                self.database_url,
-            ]
-            child = self.processes.start("sessionscope serve", argv, self.workdir / "serve.out")
-            base = f"http://127.0.0.1:{port}"
-            wait_http(f"{base}/healthz", child, timeout=60)
-            self._server = (child, base)
+            self._server = self.start_server("sessionscope serve", self.params.workers)
         return self._server
+
+    def start_server(self, label: str, workers: int) -> tuple[Child, str]:
+        """Another `sessionscope serve` on the run's database; the caller stops it."""
+        self.dataset()
+        port = free_port()
+        argv = [
+            sessionscope_bin(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--database-url",
+            self.database_url,
+        ]
+        log_name = label.replace(" ", "-").replace("(", "").replace(")", "") + ".out"
+        child = self.processes.start(label, argv, self.workdir / log_name)
+        base = f"http://127.0.0.1:{port}"
+        wait_http(f"{base}/healthz", child, timeout=60)
+        return child, base
 
     # load ----------------------------------------------------------------------
     def wrk(self, name: str, url: str, script: str, script_args: list[str], server: Child) -> Load:

@@ -281,7 +281,7 @@ def _post_load(ctx: Context, label: str, app_factory: str) -> Result:
     }
     argv = [
         venv_command("granian"),
-        *("--interface", "asgi", "--loop", "uvloop", "--factory"),
+        *("--interface", "rsgi", "--loop", "uvloop", "--factory"),
         *("--host", "127.0.0.1", "--port", str(port)),
         *("--workers", str(ctx.params.workers), "--no-access-log", "--working-dir", str(REPO)),
         app_factory,

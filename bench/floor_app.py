@@ -1,4 +1,4 @@
-"""The Python floor: the smallest ASGI app, served by Granian exactly as ours is.
+"""The Python floor: the smallest app, served by Granian exactly as ours is (RSGI, uvloop).
 
 Every request gets the same stored document (the file named by BENCH_FLOOR_DOC)
 with no routing, no auth and no store. Measured next to nginx and to our GET,
@@ -35,3 +35,16 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http":
         await send(_START)
         await send(_BODY_MESSAGE)
+
+
+_RSGI_HEADERS = [("content-type", "application/json")]
+
+
+class RsgiFloor:
+    """The same answer over RSGI, the interface `sessionscope serve` uses."""
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        protocol.response_bytes(200, _RSGI_HEADERS, _BODY)
+
+
+rsgi_app = RsgiFloor()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.context import Context, venv_command
 from bench.nginx import start_nginx
-from bench.procs import free_port, wait_http
+from bench.procs import Child, free_port, wait_http
 from bench.registry import Result, measurement
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def granian_floor(ctx: Context) -> Result:
     argv = [
         venv_command("granian"),
         "--interface",
-        "asgi",
+        "rsgi",
         "--loop",
         "uvloop",  # as `sessionscope serve` runs
         "--host",
@@ -70,7 +70,7 @@ def granian_floor(ctx: Context) -> Result:
         "--no-access-log",
         "--working-dir",
         str(REPO),
-        "bench.floor_app:app",
+        "bench.floor_app:rsgi_app",
     ]
     env = dict(os.environ, BENCH_FLOOR_DOC=str(doc_path))
     child = ctx.processes.start("granian floor", argv, ctx.workdir / "floor.out", env)
@@ -89,7 +89,7 @@ def granian_floor(ctx: Context) -> Result:
     reference = ctx.results.get("nginx_get")
     return Result(
         name="granian_floor",
-        description="Granian ASGI, fixed document, no app code",
+        description="Granian RSGI + uvloop, fixed document, no app code",
         value=run.rps,
         unit="req/s",
         p50_ms=run.p50_ms,
@@ -139,16 +139,34 @@ def get_session(ctx: Context) -> Result:
 
 @measurement("post_session", "POST /v1/sessions, varied IP per request")
 def post_session(ctx: Context) -> Result:
-    keys = ctx.keys()
     server, base = ctx.server()
-    load = ctx.wrk(
-        "post_session", base, "post_session.lua", [str(ctx.bodies_path()), keys.secret_key], server
-    )
+    return _post_result(ctx, "post_session", "POST /v1/sessions (201 each)", server, base)
+
+
+@measurement(
+    "post_session_all_cores", "POST /v1/sessions, one worker per CPU core (the machine's rate)"
+)
+def post_session_all_cores(ctx: Context) -> Result:
+    workers = os.cpu_count() or 1
+    server, base = ctx.start_server("sessionscope serve (all cores)", workers)
+    try:
+        description = f"POST /v1/sessions, {workers} workers (201 each)"
+        result = _post_result(ctx, "post_session_all_cores", description, server, base)
+    finally:
+        ctx.processes.stop(server)
+    result.details["workers"] = workers
+    return result
+
+
+def _post_result(ctx: Context, name: str, description: str, server: Child, base: str) -> Result:
+    keys = ctx.keys()
+    bodies = str(ctx.bodies_path())
+    load = ctx.wrk(name, base, "post_session.lua", [bodies, keys.secret_key], server)
     run = load.run
     created = run.ok_per_s
     return Result(
-        name="post_session",
-        description="POST /v1/sessions (201 each)",
+        name=name,
+        description=description,
         value=created,
         unit="sessions/s",
         p50_ms=run.p50_ms,

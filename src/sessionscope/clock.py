@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 _MILLISECOND = timedelta(milliseconds=1)
+_SECOND = timedelta(seconds=1)
 _offset_ms = 0
 
 
@@ -22,12 +25,23 @@ def now_ms() -> int:
 
 
 def ms_to_rfc3339(ms: int) -> str:
-    moment = _EPOCH + ms * _MILLISECOND  # integer arithmetic: no float rounding
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return _second_text(ms // 1000) + f"{ms % 1000:03d}Z"
 
 
+@functools.lru_cache(maxsize=4096)
+def _second_text(second: int) -> str:
+    """A second as text up to its milliseconds ("2026-11-23T14:05:09."), cached: one session
+    formats the same second many times."""
+    moment = _NAIVE_EPOCH + second * _SECOND  # integer arithmetic: no float rounding
+    return moment.isoformat(timespec="seconds") + "."  # strftime's %Y drops a year's zeros
+
+
+@functools.lru_cache(maxsize=4096)
 def rfc3339_to_ms(text: str) -> int:
-    """Parse an RFC 3339 timestamp; naive times are refused."""
+    """Parse an RFC 3339 timestamp; naive times are refused.
+
+    Cached: judging one session reads its own few timestamps again and again.
+    """
     moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("timestamp needs a UTC offset or Z")

@@ -105,7 +105,8 @@ async def open_collected(
     lifetime_days: int,
 ) -> Session:
     create = creation(payload, visit)
-    return await ingest.open_session(store, pipeline, create, site, lifetime_days)
+    session, _ = await ingest.open_session(store, pipeline, create, site, lifetime_days)
+    return session
 
 
 async def refresh_collected(

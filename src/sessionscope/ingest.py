@@ -100,18 +100,19 @@ def new_session(payload: SessionCreate, site: Site, lifetime_days: int, at_ms: i
 
 async def open_session(
     store: Store, pipeline: Pipeline, payload: SessionCreate, site: Site, lifetime_days: int
-) -> Session:
+) -> tuple[Session, bytes]:
+    """Build, judge and store a new session: the session and its stored JSON document."""
     lifetime = site.settings.session_lifetime_days or lifetime_days
     session = new_session(payload, site, lifetime, now_ms())
     await pipeline.process(session)
     await prepare_new(store, session, site, lifetime_days)
     try:
-        await store.insert_session(session)
+        doc = await store.insert_session(session)
     except Conflict:
         raise IngestError(
             "session_exists", f"session {session.id} exists already", 409, field="id"
         ) from None
-    return session
+    return session, doc
 
 
 def current_view(stored: StoredSession, at_ms: int) -> bytes:

@@ -24,5 +24,7 @@ def ip_prefix(ip: str | None) -> str | None:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    length = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX
-    return ipaddress.ip_network(f"{address}/{length}", strict=False).compressed
+    length, bits = (IPV4_PREFIX, 32) if address.version == 4 else (IPV6_PREFIX, 128)
+    host_bits = bits - length
+    network = type(address)(int(address) >> host_bits << host_bits)  # no second parse
+    return f"{network.compressed}/{length}"

@@ -43,9 +43,11 @@ async def test_a_failing_write_reaches_only_its_caller(tmp_path: Path) -> None:
         attempts.insert(100, store.insert_session(session(taken)))
         outcomes = await asyncio.gather(*attempts, return_exceptions=True)
         assert isinstance(outcomes[100], Conflict)
-        assert [o for i, o in enumerate(outcomes) if i != 100] == [None] * 200
-        for session_id in ids:
-            assert await store.get_session("t", session_id) is not None
+        stored = [o for i, o in enumerate(outcomes) if i != 100]
+        assert all(isinstance(doc, bytes) for doc in stored) and len(stored) == 200
+        for session_id, doc in zip(ids, stored, strict=True):
+            found = await store.get_session("t", session_id)
+            assert found is not None and found.doc == doc
     finally:
         await store.close()
 

@@ -4,9 +4,12 @@ stands on (time zones, languages, forwarding headers, IP prefixes)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from ipaddress import IPv4Address, IPv6Address, ip_network
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sessionscope.ipprefix import ip_prefix
 from sessionscope.judge import zones
@@ -104,3 +107,12 @@ def test_ip_prefixes() -> None:
     assert ip_prefix("2001:db8:1:2:3::9") == "2001:db8:1:2::/64"
     assert ip_prefix("::ffff:81.2.69.142") == "81.2.69.0/24"
     assert ip_prefix("nonsense") is None and ip_prefix(None) is None
+
+
+@given(st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)))
+def test_ip_prefix_is_the_standard_librarys_network(address: IPv4Address | IPv6Address) -> None:
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    length = 24 if address.version == 4 else 64
+    expected = ip_network(f"{address}/{length}", strict=False).compressed
+    assert ip_prefix(str(address)) == expected

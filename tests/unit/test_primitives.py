@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,7 +15,7 @@ from sessionscope.auth.secretbox import MasterKeyError, SecretBox, decode_master
 from sessionscope.clock import ms_to_rfc3339, rfc3339_to_ms
 from sessionscope.http.errors import ApiError
 from sessionscope.http.native import decode_cursor, encode_cursor
-from sessionscope.ids import uuid7
+from sessionscope.ids import canonical_uuid, uuid7
 from sessionscope.store.base import Cursor
 
 
@@ -22,6 +24,35 @@ def test_uuid7_is_version_7_and_time_ordered() -> None:
     assert uuid.UUID(first).version == 7 and uuid.UUID(first).variant == uuid.RFC_4122
     assert first < second
     assert int(first.replace("-", "")[:12], 16) == 1_700_000_000_000
+
+
+def test_uuid7_ids_are_distinct_across_many_calls_and_threads() -> None:
+    def make(count: int) -> list[str]:
+        return [uuid7(1_700_000_000_000) for _ in range(count)]
+
+    with ThreadPoolExecutor(4) as pool:
+        batches = list(pool.map(make, [3000] * 4))
+    ids = [one for batch in batches for one in batch]
+    assert len(set(ids)) == len(ids) == 12_000
+
+
+@given(st.uuids())
+def test_canonical_uuid_accepts_every_spelling_of_a_uuid(ident: uuid.UUID) -> None:
+    canonical = str(ident)
+    for spelling in (canonical, canonical.upper(), ident.hex, f"{{{canonical}}}"):
+        assert canonical_uuid(spelling) == canonical
+
+
+@pytest.mark.parametrize("text", ["", "not-a-uuid", "0" * 31, "g" * 32, "0" * 8 + "-" * 4])
+def test_canonical_uuid_refuses_what_is_not_a_uuid(text: str) -> None:
+    with pytest.raises(ValueError):
+        canonical_uuid(text)
+
+
+@given(st.integers(min_value=-62_135_596_800_000, max_value=253_402_300_799_999))
+def test_rfc3339_text_is_the_standard_librarys(ms: int) -> None:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+    assert ms_to_rfc3339(ms) == moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @given(st.integers(min_value=0, max_value=253_402_300_799_999))

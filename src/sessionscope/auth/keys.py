@@ -99,35 +99,50 @@ def issue_key(
     return record, shown
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    until: float  # time.monotonic() after which the store is asked again
+    key: ApiKey | None
+    principal: Principal | None
+
+
 class KeyVerifier:
     """Looks keys up by digest, with a short cache so hot paths skip the store.
 
     The cache holds answers for `ttl` seconds, so a key revoked through another
     instance stops working within that time; a revocation through this
-    instance is immediate.
+    instance is immediate. It is keyed by the presented token itself, so a hit
+    costs neither the digest nor building the principal again.
     """
 
     def __init__(self, store: Store, ttl: float) -> None:
         self._store = store
         self._ttl = ttl
-        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        self._cache: dict[str, _Answer] = {}
 
     async def verify(self, token: str) -> ApiKey | None:
         """The live key for `token`, or None when unknown or revoked."""
-        key_digest = digest(token)
-        hit = self._cache.get(key_digest)
+        return (await self._answer(token)).key
+
+    async def principal(self, token: str) -> Principal | None:
+        """Who a live key stands for, or None when unknown or revoked."""
+        return (await self._answer(token)).principal
+
+    async def _answer(self, token: str) -> _Answer:
+        hit = self._cache.get(token)
         moment = time.monotonic()
-        if hit is not None and hit[0] > moment:
-            return hit[1]
-        key = await self._store.find_key(key_digest)
+        if hit is not None and hit.until > moment:
+            return hit
+        key = await self._store.find_key(digest(token))
         live = key if key is not None and key.revoked_at is None else None
+        answer = _Answer(moment + self._ttl, live, None if live is None else principal_of(live))
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         if self._ttl > 0:
-            self._cache[key_digest] = (moment + self._ttl, live)
-        return live
+            self._cache[token] = answer
+        return answer
 
     def forget(self, key_id: str) -> None:
-        stale = [d for d, (_, key) in self._cache.items() if key is not None and key.id == key_id]
-        for key_digest in stale:
-            del self._cache[key_digest]
+        stale = [t for t, answer in self._cache.items() if answer.key and answer.key.id == key_id]
+        for token in stale:
+            del self._cache[token]

@@ -53,7 +53,7 @@ def _serve(settings: Settings) -> None:
     Granian(
         "sessionscope.http.app:create_app",
         factory=True,
-        interface=Interfaces.ASGI,
+        interface=Interfaces.RSGI,  # the app bridges to ASGI itself (http/rsgi.py)
         address=settings.host,
         port=settings.port,
         workers=settings.workers,

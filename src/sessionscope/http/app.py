@@ -1,15 +1,15 @@
-"""The ASGI application: Starlette routing, plus a direct path for the hottest read."""
+"""The ASGI application: Starlette routing, plus direct paths for the hottest routes."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import msgspec
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -26,6 +26,7 @@ from sessionscope.http.admin import AdminApi
 from sessionscope.http.body import json_response, raw_json
 from sessionscope.http.collect import CollectApi
 from sessionscope.http.demo import DemoPage
+from sessionscope.http.direct import answer_directly
 from sessionscope.http.errors import ApiError, native_body
 from sessionscope.http.events import SessionEvents
 from sessionscope.http.feedback import FeedbackApi
@@ -33,6 +34,7 @@ from sessionscope.http.lists import ListsApi
 from sessionscope.http.native import NativeSessions, read_session
 from sessionscope.http.openapi import NATIVE_OPERATIONS, NATIVE_SECURITY, build_document, docs_page
 from sessionscope.http.router import NativeRouter, Router
+from sessionscope.http.rsgi import RsgiProtocol, RsgiScope, call_asgi
 from sessionscope.http.sdk import SdkScript
 from sessionscope.http.state import AppState
 from sessionscope.http.users import UserSessions
@@ -41,8 +43,21 @@ from sessionscope.runtime import build_state
 from sessionscope.store.base import StoreError
 
 log = logging.getLogger("sessionscope")
-_SESSION_PREFIX = "/v1/sessions/"
+_SESSIONS_PATH = "/v1/sessions"
+_SESSION_PREFIX = _SESSIONS_PATH + "/"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+_CREDENTIAL_NAMES = ("x-api-key", "authorization")
+_CREDENTIAL_HEADERS = tuple(name.encode() for name in _CREDENTIAL_NAMES)
+_RSGI_JSON_HEADERS = [("content-type", "application/json")]
+
+
+def _credential_headers(scope: Scope) -> dict[str, str]:
+    """Just the headers that carry a key: all a read needs, without a Headers object."""
+    return {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in scope["headers"]
+        if name in _CREDENTIAL_HEADERS
+    }
 
 
 def api_routers(state: AppState) -> list[Router]:
@@ -64,7 +79,7 @@ def api_routers(state: AppState) -> list[Router]:
 
 
 class SessionscopeApp:
-    """Routes GET /v1/sessions/{id} straight to its handler; all else through Starlette."""
+    """Routes the hottest requests straight to their handlers; all else through Starlette."""
 
     def __init__(self, state: AppState) -> None:
         self.state = state
@@ -84,6 +99,9 @@ class SessionscopeApp:
             lifespan=self._lifespan,
         )
         self.compat = CompatGate(self.routers, self.starlette)
+        sessions = next(r for r in self.routers if isinstance(r, NativeSessions))
+        self._create_session = sessions.create
+        self._running: contextlib.AbstractAsyncContextManager[None] | None = None
 
     def _routes(self) -> list[BaseRoute]:
         own: list[BaseRoute] = [
@@ -142,29 +160,64 @@ class SessionscopeApp:
                 await self.state.redis.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http":
+            method: str = scope["method"]
             path: str = scope["path"]
-            if path.startswith(_SESSION_PREFIX) and "/" not in path[len(_SESSION_PREFIX) :]:
-                await self._get_session(scope, send, path[len(_SESSION_PREFIX) :])
-                return
-            if path.startswith(COMPAT_PREFIX):
-                await self.compat(scope, receive, send)
+            if method == "GET":
+                if path.startswith(_SESSION_PREFIX) and "/" not in path[len(_SESSION_PREFIX) :]:
+                    await self._get_session(scope, send, path[len(_SESSION_PREFIX) :])
+                    return
+                if path.startswith(COMPAT_PREFIX):
+                    await self.compat(scope, receive, send)
+                    return
+            elif method == "POST" and path == _SESSIONS_PATH:
+                request = Request(scope, receive)
+                response = await answer_directly(self._create_session, self.native, request)
+                await response(scope, receive, send)
                 return
         await self.starlette(scope, receive, send)
 
     async def _get_session(self, scope: Scope, send: Send, raw_id: str) -> None:
-        try:
-            body = await read_session(self.state, Headers(scope=scope), raw_id)
-            status = 200
-        except ApiError as error:
-            body, status = native_body(error), error.status
-        except StoreError as error:
-            log.error("store error: %s", error)
-            failure = ApiError(503, "store_unavailable", "the store did not answer; retry")
-            body, status = native_body(failure), failure.status
+        status, body = await self._read_session(_credential_headers(scope), raw_id)
         headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def _read_session(self, headers: Mapping[str, str], raw_id: str) -> tuple[int, bytes]:
+        """GET /v1/sessions/{id} as status and body, errors in the native envelope."""
+        try:
+            return 200, await read_session(self.state, headers, raw_id)
+        except ApiError as error:
+            return error.status, native_body(error)
+        except StoreError as error:
+            log.error("store error: %s", error)
+            failure = ApiError(503, "store_unavailable", "the store did not answer; retry")
+        except Exception as error:  # the envelope still applies; the traceback goes to the log
+            log.exception("unhandled error", exc_info=error)
+            failure = ApiError(500, "internal_error", "unexpected error; it has been logged")
+        return failure.status, native_body(failure)
+
+    # RSGI (what `sessionscope serve` runs): the hot read natively, all else through ASGI.
+    async def __rsgi__(self, scope: RsgiScope, protocol: RsgiProtocol) -> None:
+        if scope.method == "GET" and scope.proto == "http":
+            path = scope.path
+            if path.startswith(_SESSION_PREFIX) and "/" not in path[len(_SESSION_PREFIX) :]:
+                credentials = {name: scope.headers.get(name) for name in _CREDENTIAL_NAMES}
+                present = {name: value for name, value in credentials.items() if value is not None}
+                status, body = await self._read_session(present, path[len(_SESSION_PREFIX) :])
+                protocol.response_bytes(status, _RSGI_JSON_HEADERS, body)
+                return
+        await call_asgi(self, scope, protocol)
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start-up, run by Granian before its loop serves (the lifespan ASGI would run)."""
+        self._running = self._lifespan(self.starlette)
+        loop.run_until_complete(self._running.__aenter__())
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._running is not None:
+            loop.run_until_complete(self._running.__aexit__(None, None, None))
+            self._running = None
 
     async def _healthz(self, _: Request) -> Response:
         return json_response({"status": "ok"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sessionscope.auth.keys import Principal, principal_of
+from sessionscope.auth.keys import Principal
 from sessionscope.http.errors import ApiError
 from sessionscope.http.state import AppState
 from sessionscope.model import Scope, Site
@@ -27,10 +27,9 @@ async def authenticate(state: AppState, headers: Mapping[str, str], scope: Scope
         raise ApiError(
             401, "unauthorized", "send a secret key in x-api-key or Authorization: Bearer"
         )
-    key = await state.verifier.verify(token)
-    if key is None or key.kind != "secret":
+    principal = await state.verifier.principal(token)
+    if principal is None or principal.kind != "secret":
         raise ApiError(401, "unauthorized", "the key is unknown, revoked, or not a secret key")
-    principal = principal_of(key)
     if not principal.allows(scope):
         raise ApiError(
             403, "forbidden", f"the key lacks the {scope!r} scope", {"required_scope": scope}

@@ -76,7 +76,7 @@ class NativeSessions(NativeRouter):
         payload = await read_json(request, self.state.settings.max_body_bytes, SessionCreate)
         site = await site_for(self.state, principal, payload.site)
         try:
-            session = await ingest.open_session(
+            session, doc = await ingest.open_session(
                 self.state.store,
                 self.state.pipeline,
                 payload,
@@ -87,7 +87,7 @@ class NativeSessions(NativeRouter):
             raise ingest_error(error) from None
         limit = site.settings.max_active_sessions_per_user
         await enforce_session_limit(self.state.store, session, limit)
-        return json_response(session, 201, {"location": f"/v1/sessions/{session.id}"})
+        return raw_json(doc, 201, {"location": f"/v1/sessions/{session.id}"})
 
     async def get(self, request: Request) -> Response:
         body = await read_session(self.state, request.headers, request.path_params["id"])

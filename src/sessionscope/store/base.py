@@ -218,8 +218,10 @@ class Store(Protocol):
         ...
 
     # sessions ----------------------------------------------------------------
-    async def insert_session(self, session: Session) -> None:
-        """Store a new session; Conflict when the tenant already has a session with its id."""
+    async def insert_session(self, session: Session) -> bytes:
+        """Store a new session and return the JSON document stored (callers answer with it
+        rather than encode it again); Conflict when the tenant already has a session with its
+        id."""
         ...
 
     async def get_session(

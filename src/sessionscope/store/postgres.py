@@ -252,11 +252,13 @@ class PostgresStore:
         return count == 1
 
     # sessions ----------------------------------------------------------------
-    async def insert_session(self, session: Session) -> None:
-        values = sql.column_values(session_columns(session), _encoder.encode(session))
+    async def insert_session(self, session: Session) -> bytes:
+        doc = _encoder.encode(session)
+        values = sql.column_values(session_columns(session), doc)
         await self._execute(
             f"insert session {session.id}", sql.insert_session_sql(sql.dollar), *values
         )
+        return doc
 
     async def get_session(
         self, tenant: str, session_id: str, sites: tuple[str, ...] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -105,11 +106,18 @@ class Params:
 def get_session_sql(
     mark: Placeholder, tenant: str, session_id: str, sites: tuple[str, ...] | None
 ) -> tuple[str, list[Any]]:
+    statement = _get_session_statement(mark, None if sites is None else len(sites))
+    return statement, [tenant, session_id] if sites is None else [tenant, session_id, *sites]
+
+
+@functools.cache
+def _get_session_statement(mark: Placeholder, site_count: int | None) -> str:
+    """The read by id, built once per placeholder style and number of sites (the hot read)."""
     params = Params(mark)
-    where = [f"tenant = {params(tenant)}", f"id = {params(session_id)}"]
-    if sites is not None:
-        where.append(_in_list("site", sites, params))
-    return f"SELECT {SESSION_READ_COLUMNS} FROM sessions WHERE {' AND '.join(where)}", params.values
+    where = [f"tenant = {params('tenant')}", f"id = {params('id')}"]
+    if site_count is not None:
+        where.append(_in_list("site", ("site",) * site_count, params))
+    return f"SELECT {SESSION_READ_COLUMNS} FROM sessions WHERE {' AND '.join(where)}"
 
 
 def list_sessions_sql(

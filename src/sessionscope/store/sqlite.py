@@ -348,10 +348,12 @@ class SQLiteStore:
         return await self._write(revoke)
 
     # sessions ----------------------------------------------------------------
-    async def insert_session(self, session: Session) -> None:
-        values = sql.column_values(session_columns(session), _encoder.encode(session))
+    async def insert_session(self, session: Session) -> bytes:
+        doc = _encoder.encode(session)
+        values = sql.column_values(session_columns(session), doc)
         statement = sql.insert_session_sql(sql.qmark)
         await self._write(lambda c: c.execute(statement, values))
+        return doc
 
     async def get_session(
         self, tenant: str, session_id: str, sites: tuple[str, ...] | None = None
