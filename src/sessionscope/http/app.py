@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 
 import msgspec
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -23,18 +24,25 @@ from sessionscope.dialects.gate import CompatGate
 from sessionscope.http.access_admin import AccessAdmin
 from sessionscope.http.access_decisions import AccessDecisions
 from sessionscope.http.admin import AdminApi
-from sessionscope.http.body import json_response, raw_json
+from sessionscope.http.body import json_response, raw_json, read_limited
 from sessionscope.http.collect import CollectApi
 from sessionscope.http.demo import DemoPage
-from sessionscope.http.direct import answer_directly
-from sessionscope.http.errors import ApiError, native_body
+from sessionscope.http.errors import ApiError
 from sessionscope.http.events import SessionEvents
 from sessionscope.http.feedback import FeedbackApi
+from sessionscope.http.hot_routes import (
+    SESSIONS_PATH,
+    Answer,
+    create_answer,
+    credentials,
+    read_answer,
+    session_id_of,
+)
 from sessionscope.http.lists import ListsApi
-from sessionscope.http.native import NativeSessions, read_session
+from sessionscope.http.native import NativeSessions
 from sessionscope.http.openapi import NATIVE_OPERATIONS, NATIVE_SECURITY, build_document, docs_page
 from sessionscope.http.router import NativeRouter, Router
-from sessionscope.http.rsgi import RsgiProtocol, RsgiScope, call_asgi
+from sessionscope.http.rsgi import RsgiProtocol, RsgiScope, body_chunks, call_asgi
 from sessionscope.http.sdk import SdkScript
 from sessionscope.http.state import AppState
 from sessionscope.http.users import UserSessions
@@ -43,21 +51,14 @@ from sessionscope.runtime import build_state
 from sessionscope.store.base import StoreError
 
 log = logging.getLogger("sessionscope")
-_SESSIONS_PATH = "/v1/sessions"
-_SESSION_PREFIX = _SESSIONS_PATH + "/"
-_JSON_HEADERS = [(b"content-type", b"application/json")]
-_CREDENTIAL_NAMES = ("x-api-key", "authorization")
-_CREDENTIAL_HEADERS = tuple(name.encode() for name in _CREDENTIAL_NAMES)
-_RSGI_JSON_HEADERS = [("content-type", "application/json")]
 
 
-def _credential_headers(scope: Scope) -> dict[str, str]:
-    """Just the headers that carry a key: all a read needs, without a Headers object."""
-    return {
-        name.decode("latin-1"): value.decode("latin-1")
-        for name, value in scope["headers"]
-        if name in _CREDENTIAL_HEADERS
-    }
+async def _send(send: Send, answer: Answer) -> None:
+    status, headers, body = answer
+    raw = [(name.encode(), value.encode()) for name, value in headers]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 def api_routers(state: AppState) -> list[Router]:
@@ -99,8 +100,6 @@ class SessionscopeApp:
             lifespan=self._lifespan,
         )
         self.compat = CompatGate(self.routers, self.starlette)
-        sessions = next(r for r in self.routers if isinstance(r, NativeSessions))
-        self._create_session = sessions.create
         self._running: contextlib.AbstractAsyncContextManager[None] | None = None
 
     def _routes(self) -> list[BaseRoute]:
@@ -164,50 +163,46 @@ class SessionscopeApp:
             method: str = scope["method"]
             path: str = scope["path"]
             if method == "GET":
-                if path.startswith(_SESSION_PREFIX) and "/" not in path[len(_SESSION_PREFIX) :]:
-                    await self._get_session(scope, send, path[len(_SESSION_PREFIX) :])
+                if (session_id := session_id_of(path)) is not None:
+                    headers = credentials(Headers(scope=scope).get)
+                    await _send(send, await read_answer(self.state, headers, session_id))
                     return
                 if path.startswith(COMPAT_PREFIX):
                     await self.compat(scope, receive, send)
                     return
-            elif method == "POST" and path == _SESSIONS_PATH:
-                request = Request(scope, receive)
-                response = await answer_directly(self._create_session, self.native, request)
-                await response(scope, receive, send)
+            elif method == "POST" and path == SESSIONS_PATH:
+                await _send(send, await self._create_over_asgi(Request(scope, receive)))
                 return
         await self.starlette(scope, receive, send)
 
-    async def _get_session(self, scope: Scope, send: Send, raw_id: str) -> None:
-        status, body = await self._read_session(_credential_headers(scope), raw_id)
-        headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    async def _create_over_asgi(self, request: Request) -> Answer:
+        limit = self.state.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        return await create_answer(
+            self.state, request.headers, lambda: read_limited(request.stream(), declared, limit)
+        )
 
-    async def _read_session(self, headers: Mapping[str, str], raw_id: str) -> tuple[int, bytes]:
-        """GET /v1/sessions/{id} as status and body, errors in the native envelope."""
-        try:
-            return 200, await read_session(self.state, headers, raw_id)
-        except ApiError as error:
-            return error.status, native_body(error)
-        except StoreError as error:
-            log.error("store error: %s", error)
-            failure = ApiError(503, "store_unavailable", "the store did not answer; retry")
-        except Exception as error:  # the envelope still applies; the traceback goes to the log
-            log.exception("unhandled error", exc_info=error)
-            failure = ApiError(500, "internal_error", "unexpected error; it has been logged")
-        return failure.status, native_body(failure)
-
-    # RSGI (what `sessionscope serve` runs): the hot read natively, all else through ASGI.
+    # RSGI (what `sessionscope serve` runs): the hot routes natively, all else through ASGI.
     async def __rsgi__(self, scope: RsgiScope, protocol: RsgiProtocol) -> None:
-        if scope.method == "GET" and scope.proto == "http":
-            path = scope.path
-            if path.startswith(_SESSION_PREFIX) and "/" not in path[len(_SESSION_PREFIX) :]:
-                credentials = {name: scope.headers.get(name) for name in _CREDENTIAL_NAMES}
-                present = {name: value for name, value in credentials.items() if value is not None}
-                status, body = await self._read_session(present, path[len(_SESSION_PREFIX) :])
-                protocol.response_bytes(status, _RSGI_JSON_HEADERS, body)
+        if scope.proto == "http":
+            method, path = scope.method, scope.path
+            if method == "GET" and (session_id := session_id_of(path)) is not None:
+                headers = credentials(scope.headers.get)
+                protocol.response_bytes(*await read_answer(self.state, headers, session_id))
+                return
+            if method == "POST" and path == SESSIONS_PATH:
+                protocol.response_bytes(*await self._create_over_rsgi(scope, protocol))
                 return
         await call_asgi(self, scope, protocol)
+
+    async def _create_over_rsgi(self, scope: RsgiScope, protocol: RsgiProtocol) -> Answer:
+        limit = self.state.settings.max_body_bytes
+        declared: str | None = scope.headers.get("content-length")
+        return await create_answer(
+            self.state,
+            credentials(scope.headers.get),
+            lambda: read_limited(body_chunks(protocol), declared, limit),
+        )
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start-up, run by Granian before its loop serves (the lifespan ASGI would run)."""

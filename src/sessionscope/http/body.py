@@ -22,10 +22,13 @@ _DRAIN_FACTOR = 16
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+    return await read_limited(request.stream(), request.headers.get("content-length"), limit)
+
+
+async def read_limited(stream: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes:
+    """A request body of at most `limit` bytes from its chunks; `declared` is Content-Length."""
     if declared is not None and not declared.isdigit():
         raise ApiError(400, "invalid_content_length", "Content-Length must be a number")
-    stream = request.stream()
     if declared is not None and int(declared) > limit:
         await _drain(stream, limit * _DRAIN_FACTOR)
         raise _too_large(limit)
@@ -56,7 +59,10 @@ def _too_large(limit: int) -> ApiError:
 async def read_json(request: Request, limit: int, kind: type[T]) -> T:
     """Decode the body as JSON into `kind`, whatever Content-Type says (curl's default
     form type included): the body must be JSON either way."""
-    body = await read_body(request, limit)
+    return decode_json(await read_body(request, limit), kind)
+
+
+def decode_json(body: bytes, kind: type[T]) -> T:
     if not body.strip():
         raise ApiError(400, "invalid_json", "request body is empty; send a JSON object")
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 import msgspec
 from starlette.requests import Request
@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from sessionscope import ingest
 from sessionscope.clock import now_ms, rfc3339_to_ms
-from sessionscope.http.body import json_response, raw_json, read_json
+from sessionscope.http.body import decode_json, json_response, raw_json, read_json
 from sessionscope.http.errors import ApiError, invalid_parameter, reject_unknown_parameters
 from sessionscope.http.guard import authenticate, site_for, visible_sites
 from sessionscope.http.router import NativeRouter
@@ -58,40 +58,38 @@ async def read_session(state: AppState, headers: Mapping[str, str], raw_id: str)
     return ingest.current_view(stored, now_ms())
 
 
+class Created(NamedTuple):
+    doc: bytes  # the stored JSON document
+    location: str
+
+
+async def create_session(
+    state: AppState, headers: Mapping[str, str], body: Callable[[], Awaitable[bytes]]
+) -> Created:
+    """The shared core of POST /v1/sessions: auth first, then the body, open, limit."""
+    principal = await authenticate(state, headers, "write")
+    payload = decode_json(await body(), SessionCreate)
+    site = await site_for(state, principal, payload.site)
+    try:
+        session, doc = await ingest.open_session(
+            state.store, state.pipeline, payload, site, state.settings.session_lifetime_days
+        )
+    except ingest.IngestError as error:
+        raise ingest_error(error) from None
+    await enforce_session_limit(state.store, session, site.settings.max_active_sessions_per_user)
+    return Created(doc, f"/v1/sessions/{session.id}")
+
+
 class NativeSessions(NativeRouter):
     def __init__(self, state: AppState) -> None:
         self.state = state
 
     def routes(self) -> list[BaseRoute]:
         return [
-            Route("/v1/sessions", self.create, methods=["POST"]),
             Route("/v1/sessions", self.list, methods=["GET"]),
-            Route("/v1/sessions/{id}", self.get, methods=["GET"]),
             Route("/v1/sessions/{id}", self.patch, methods=["PATCH"]),
             Route("/v1/sessions/{id}/release", self.release, methods=["POST"]),
         ]
-
-    async def create(self, request: Request) -> Response:
-        principal = await authenticate(self.state, request.headers, "write")
-        payload = await read_json(request, self.state.settings.max_body_bytes, SessionCreate)
-        site = await site_for(self.state, principal, payload.site)
-        try:
-            session, doc = await ingest.open_session(
-                self.state.store,
-                self.state.pipeline,
-                payload,
-                site,
-                self.state.settings.session_lifetime_days,
-            )
-        except ingest.IngestError as error:
-            raise ingest_error(error) from None
-        limit = site.settings.max_active_sessions_per_user
-        await enforce_session_limit(self.state.store, session, limit)
-        return raw_json(doc, 201, {"location": f"/v1/sessions/{session.id}"})
-
-    async def get(self, request: Request) -> Response:
-        body = await read_session(self.state, request.headers, request.path_params["id"])
-        return raw_json(body)
 
     async def patch(self, request: Request) -> Response:
         principal = await authenticate(self.state, request.headers, "write")

@@ -48,6 +48,13 @@ class RsgiProtocol(Protocol):
     def response_stream(self, status: int, headers: list[tuple[str, str]]) -> RsgiStream: ...
 
 
+async def body_chunks(protocol: RsgiProtocol) -> AsyncIterator[bytes]:
+    """The request body as it arrives (Granian lets the protocol be iterated only once, so
+    this is the one place that does)."""
+    async for chunk in protocol:
+        yield chunk
+
+
 def host_and_port(address: str) -> tuple[str, int]:
     """`127.0.0.1:8080` or `[::1]:8080` as ASGI's (host, port)."""
     host, _, port = address.rpartition(":")
@@ -78,7 +85,7 @@ class _Exchange:
 
     def __init__(self, protocol: RsgiProtocol) -> None:
         self.protocol = protocol
-        self.chunks = protocol.__aiter__()
+        self.chunks = body_chunks(protocol)
         self.body_done = False
         self.status = 500
         self.headers: list[tuple[str, str]] = []

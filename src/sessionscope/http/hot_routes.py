@@ -1,0 +1,73 @@
+"""The two hottest native routes, answered without Starlette: GET /v1/sessions/{id} and
+POST /v1/sessions. Each gives status, headers and body, with errors in the native envelope,
+for the app to send over RSGI in one call (or over ASGI in two messages)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from sessionscope.http.errors import ApiError, native_body
+from sessionscope.http.native import create_session, read_session
+from sessionscope.http.state import AppState
+from sessionscope.store.base import StoreError
+
+SESSIONS_PATH = "/v1/sessions"
+SESSION_PREFIX = SESSIONS_PATH + "/"
+CREDENTIAL_NAMES = ("x-api-key", "authorization")
+JSON = ("content-type", "application/json")
+
+Headers = list[tuple[str, str]]
+Answer = tuple[int, Headers, bytes]
+log = logging.getLogger("sessionscope")
+
+
+def session_id_of(path: str) -> str | None:
+    """The id in `/v1/sessions/{id}`, or None for any other path."""
+    if path.startswith(SESSION_PREFIX) and "/" not in path[len(SESSION_PREFIX) :]:
+        return path[len(SESSION_PREFIX) :]
+    return None
+
+
+def credentials(header: Callable[[str], str | None]) -> dict[str, str]:
+    """Just the headers that carry a key, looked up by name: all authentication reads."""
+    found = {name: header(name) for name in CREDENTIAL_NAMES}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+async def read_answer(state: AppState, headers: Mapping[str, str], raw_id: str) -> Answer:
+    return await _answer(_read(state, headers, raw_id))
+
+
+async def create_answer(
+    state: AppState, headers: Mapping[str, str], body: Callable[[], Awaitable[bytes]]
+) -> Answer:
+    return await _answer(_create(state, headers, body))
+
+
+async def _read(state: AppState, headers: Mapping[str, str], raw_id: str) -> Answer:
+    return 200, [JSON], await read_session(state, headers, raw_id)
+
+
+async def _create(
+    state: AppState, headers: Mapping[str, str], body: Callable[[], Awaitable[bytes]]
+) -> Answer:
+    created = await create_session(state, headers, body)
+    return 201, [JSON, ("location", created.location)], created.doc
+
+
+async def _answer(work: Awaitable[Answer]) -> Answer:
+    try:
+        return await work
+    except ApiError as error:
+        failure = error
+    except StoreError as error:
+        log.error("store error: %s", error)
+        failure = ApiError(503, "store_unavailable", "the store did not answer; retry")
+    except Exception as error:  # the envelope still applies; the traceback goes to the log
+        log.exception("unhandled error", exc_info=error)
+        failure = ApiError(500, "internal_error", "unexpected error; it has been logged")
+    headers = [JSON]
+    if failure.retry_after is not None:
+        headers.append(("retry-after", str(failure.retry_after)))
+    return failure.status, headers, native_body(failure)
