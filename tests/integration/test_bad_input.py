@@ -159,3 +159,28 @@ def test_unknown_route_and_method(acme: httpx.Client) -> None:
     answer = acme.delete("/v1/sessions")
     assert answer.status_code == 405
     assert answer.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/sessions?user_id=a%00b",
+        "/v1/sessions?device_id=%00",
+        "/v1/sites/we%00b",
+        "/compat/mobilenext/api/v1/sessions?before=%00",
+    ],
+)
+def test_nul_in_path_or_query_is_refused_before_any_store(acme: httpx.Client, path: str) -> None:
+    answer = acme.get(path)
+    assert answer.status_code == 400, answer.text
+    assert "NUL" in answer.text
+
+
+def test_nul_in_a_json_string_is_refused_and_writes_nothing(acme: httpx.Client) -> None:
+    before = count_sessions(acme)
+    body = json.dumps({**GOOD, "user": {"id": "a\u0000b"}})
+    answer = acme.post("/v1/sessions", content=body)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_json"
+    escaped = json.dumps({**GOOD, "user": {"id": "a\\u0000b"}})  # a backslash, then text
+    assert acme.post("/v1/sessions", content=escaped).status_code == 201
+    assert count_sessions(acme) == before + 1

@@ -53,6 +53,15 @@ from sessionscope.store.base import StoreError
 log = logging.getLogger("sessionscope")
 
 
+# No store keeps NUL in text (PostgreSQL refuses it), so no request may carry one.
+_NUL_REFUSED = ApiError(400, "invalid_parameter", "the path and query must not contain NUL (%00)")
+
+
+def _has_nul(scope: Scope) -> bool:
+    query: bytes = scope["query_string"]
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
+
+
 async def _send(send: Send, answer: Answer) -> None:
     status, headers, body = answer
     raw = [(name.encode(), value.encode()) for name, value in headers]
@@ -162,6 +171,9 @@ class SessionscopeApp:
         if scope["type"] == "http":
             method: str = scope["method"]
             path: str = scope["path"]
+            if _has_nul(scope):
+                await self._router_for(path).error_response(_NUL_REFUSED)(scope, receive, send)
+                return
             if method == "GET":
                 if (session_id := session_id_of(path)) is not None:
                     headers = credentials(Headers(scope=scope).get)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
@@ -13,6 +14,8 @@ from sessionscope.http.errors import ApiError, validation_error
 
 T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
+# \u0000 in JSON text that is not itself an escaped backslash followed by "u0000".
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 JSON = "application/json"
 
 
@@ -63,6 +66,8 @@ async def read_json(request: Request, limit: int, kind: type[T]) -> T:
 
 
 def decode_json(body: bytes, kind: type[T]) -> T:
+    if b"\\u0000" in body and _ESCAPED_NUL.search(body):
+        raise ApiError(400, "invalid_json", "strings must not contain NUL (\\u0000)")
     if not body.strip():
         raise ApiError(400, "invalid_json", "request body is empty; send a JSON object")
     try:

@@ -8,7 +8,6 @@ enrichment at once and other instances within SESSIONSCOPE_TENANT_LISTS_TTL_SECO
 from __future__ import annotations
 
 import base64
-import binascii
 
 import msgspec
 from starlette.requests import Request
@@ -54,7 +53,8 @@ def decode_entry_cursor(text: str) -> str:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         (cidr,) = msgspec.json.decode(raw, type=tuple[str])
         return manage.normalise_entry(cidr, 0)
-    except (binascii.Error, msgspec.DecodeError, msgspec.ValidationError, manage.ListError):
+    # ValueError covers binascii.Error and base64's refusal of text that is not ASCII.
+    except (ValueError, msgspec.DecodeError, manage.ListError):
         raise invalid_parameter("cursor", "not a cursor this API returned") from None
 
 

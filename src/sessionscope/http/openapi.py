@@ -117,6 +117,7 @@ NATIVE_OPERATIONS: tuple[Operation, ...] = (
         "sessions",
         {
             201: ("the new session", Session),
+            404: ("no such site in the tenant (site_not_found)", ErrorEnvelope),
             409: ("the id is taken", ErrorEnvelope),
             413: ("body too large", ErrorEnvelope),
             **_NATIVE_ERRORS,
@@ -128,7 +129,11 @@ NATIVE_OPERATIONS: tuple[Operation, ...] = (
         "/v1/sessions",
         "List sessions, newest first",
         "sessions",
-        {200: ("a page of sessions", SessionPage), **_NATIVE_ERRORS},
+        {
+            200: ("a page of sessions", SessionPage),
+            404: ("no such site in the tenant (site_not_found)", ErrorEnvelope),
+            **_NATIVE_ERRORS,
+        },
         parameters=_list_parameters(),
     ),
     Operation(
@@ -209,7 +214,11 @@ NATIVE_OPERATIONS: tuple[Operation, ...] = (
         "/v1/keys",
         "Create a key; its secret is shown only in this answer",
         "admin",
-        {201: ("the key with its secret", IssuedKey), **_NATIVE_ERRORS},
+        {
+            201: ("the key with its secret", IssuedKey),
+            404: ("no such site in the tenant (site_not_found)", ErrorEnvelope),
+            **_NATIVE_ERRORS,
+        },
         request=KeyCreate,
     ),
     Operation(
