@@ -17,7 +17,14 @@ from sessionscope.ingest import new_session
 from sessionscope.ipprefix import ip_prefix
 from sessionscope.judge.history import load_history
 from sessionscope.judge.policy import Policy
-from sessionscope.judge.records import FeedbackRecord
+from sessionscope.judge.records import (
+    Counted,
+    FeedbackRecord,
+    HistoryAnswer,
+    HistoryColumn,
+    HistoryRequest,
+    Recent,
+)
 from sessionscope.judge.velocity import RedisVelocity, StoreVelocity
 from sessionscope.model import RiskSignal, Session, SessionCreate, Site, Tenant, User
 from sessionscope.store import open_store
@@ -201,3 +208,87 @@ async def test_a_past_session_remembers_its_anonymizer(store: Store, tenant: str
     now = await add(store, tenant, T0 + MINUTE, user="uma")
     history = await load_history(store, StoreVelocity(store), now, Policy())
     assert history.previous is not None and history.previous.anonymizer == "a VPN"
+
+
+async def test_one_read_answers_what_each_question_answers_alone(store: Store, tenant: str) -> None:
+    """`judgement_history` asks everything in one statement: each of its answers is the
+    answer of the single question, for every session of a small world judged in turn."""
+    world = [
+        (-50 * HOUR, "81.2.69.10", "ann", "d1", "fake"),
+        (-3 * HOUR, "81.2.69.11", "bob", "d1", "real"),
+        (-2 * HOUR, "81.2.69.10", "ann", "d2", "fake"),
+        (-90 * MINUTE, "81.2.69.12", None, "d1", "fake"),
+        (-HOUR, "81.2.69.10", "cat", "d1", "suspicious"),
+        (-3 * MINUTE, "81.2.69.10", "ann", None, "fake"),
+        (0, "81.2.69.11", "ann", "d1", None),
+        (0, "81.2.69.11", "bob", "d1", None),  # same millisecond: the id breaks the tie
+    ]
+    sessions = [
+        await add(store, tenant, T0 + offset, ip, user=user, device=device, decision=decision)
+        for offset, ip, user, device, decision in world
+    ]
+    await store.save_feedback(record(tenant, sessions[1], "fraud", T0))
+    await store.save_feedback(record(tenant, sessions[4], "fraud", T0))
+    for judged in sessions:
+        request = small_limits_request(tenant, judged)
+        answer = await store.judgement_history(request)
+        alone = await asked_one_by_one(store, request)
+        assert (answer.previous, answer.fraud, answer.counts) == (
+            alone.previous, alone.fraud, alone.counts
+        )  # fmt: skip
+        assert sorted(answer.device_users) == sorted(alone.device_users)  # a set, in effect
+    nothing = await store.judgement_history(HistoryRequest(tenant, "x", T0))
+    assert (nothing.previous, nothing.fraud, nothing.device_users, nothing.counts) == (
+        {}, [], [], {}
+    )  # fmt: skip
+
+
+def small_limits_request(tenant: str, session: Session) -> HistoryRequest:
+    """Every question the session allows, with limits small enough to cut answers short."""
+    created = rfc3339_to_ms(session.created_at)
+    prefix = ip_prefix(session.ip)
+    owners: list[tuple[HistoryColumn, str | None]] = [
+        ("user_id", session.user.id if session.user else None),
+        ("device_id", session.device_id),
+    ]
+    present = tuple((column, value) for column, value in owners if value is not None)
+    assert session.ip is not None and prefix is not None
+    windows = (created - 5 * MINUTE, created - HOUR, created - 24 * HOUR)
+    return HistoryRequest(
+        tenant=tenant,
+        session_id=session.id,
+        created_ms=created,
+        previous_of=present,
+        fraud_near=Recent(prefix, created - 48 * HOUR, 2),
+        device_users=Recent(session.device_id, created - 48 * HOUR, 2)
+        if session.device_id
+        else None,
+        counted=Counted((("ip", session.ip), *present), windows, 3),
+    )
+
+
+async def asked_one_by_one(store: Store, request: HistoryRequest) -> HistoryAnswer:
+    tenant, created, own_id = request.tenant, request.created_ms, request.session_id
+    previous = {}
+    for column, value in request.previous_of:
+        found = await store.previous_session(tenant, column, value, Cursor(created, own_id))
+        if found is not None:
+            previous[column] = found.doc
+    fraud, users, counts = [], [], {}
+    if request.fraud_near is not None:
+        near = request.fraud_near
+        fraud = await store.fraud_sightings(
+            tenant, near.value, near.since_ms, created, own_id, near.limit
+        )
+    if request.device_users is not None:
+        device = request.device_users
+        users = await store.device_users(
+            tenant, device.value, device.since_ms, created, own_id, device.limit
+        )
+    if request.counted is not None:
+        counted = request.counted
+        for column, value in counted.subjects:
+            counts[column] = await store.session_counts(
+                tenant, column, value, counted.since_ms, created, own_id, counted.limit
+            )
+    return HistoryAnswer(previous, fraud, users, counts)

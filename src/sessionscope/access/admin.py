@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from sessionscope.access.catalog import Catalog, decode_definition
+from sessionscope.access.catalog_cache import forget_catalog
 from sessionscope.access.decide import load_catalog
 from sessionscope.access.errors import AccessError
 from sessionscope.access.model import (
@@ -49,7 +50,7 @@ async def create_definition(
     catalog = await load_catalog(store, tenant, site)
     check_references(catalog, definition)
     try:
-        await store.save_access_object(_record(tenant, site, definition, at_ms), create=True)
+        await _save(store, _record(tenant, site, definition, at_ms), create=True)
     except Conflict:
         name = STORED_KIND[type(definition)]
         raise AccessError(
@@ -72,7 +73,7 @@ async def replace_definition(
         raise _not_found(kind, object_id)
     check_references(catalog, definition)
     record = _record(tenant, site, definition, at_ms)
-    if not await store.save_access_object(record, create=False):
+    if not await _save(store, record, create=False):
         raise _not_found(kind, object_id)
     return definition
 
@@ -115,7 +116,11 @@ async def delete_definition(
             f"{name} {object_id!r} is still used by {', '.join(users)}",
             {"used_by": users},
         )
-    if not await store.delete_access_object(tenant, site, STORED_KIND[kind], object_id):
+    try:
+        deleted = await store.delete_access_object(tenant, site, STORED_KIND[kind], object_id)
+    finally:
+        forget_catalog(store, tenant, site)
+    if not deleted:
         raise _not_found(kind, object_id)
 
 
@@ -158,6 +163,15 @@ def _record(tenant: str, site: str, definition: Definition, at_ms: int) -> Acces
     )
 
 
+async def _save(store: Store, record: AccessRecord, create: bool) -> bool:
+    """`store.save_access_object`, then the site's cached catalog is forgotten (even when
+    the write seems to fail: it may have landed before the error)."""
+    try:
+        return await store.save_access_object(record, create=create)
+    finally:
+        forget_catalog(store, record.tenant, record.site)
+
+
 def _not_found(kind: type[Definition], object_id: str) -> AccessError:
     name = STORED_KIND[kind]
     return AccessError(404, f"{name}_not_found", f"no {name} {object_id!r} on this site")
@@ -184,11 +198,11 @@ async def set_defaults(
     stamp = ms_to_rfc3339(at_ms)
     doc = _encoder.encode(defaults).decode()
     record = AccessRecord(tenant, site, DEFAULTS_KIND, DEFAULTS_ID, doc, stamp, stamp)
-    if not await store.save_access_object(record, create=False):
+    if not await _save(store, record, create=False):
         try:
-            await store.save_access_object(record, create=True)
+            await _save(store, record, create=True)
         except Conflict:  # another request made it meanwhile: ours is the later word
-            await store.save_access_object(record, create=False)
+            await _save(store, record, create=False)
     return defaults
 
 

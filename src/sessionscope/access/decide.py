@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from sessionscope.access.catalog import Catalog, Holdings
+from sessionscope.access.catalog_cache import catalog_cache
 from sessionscope.access.errors import AccessError
 from sessionscope.access.model import (
     CalendarPeriod,
@@ -51,7 +52,22 @@ def user_state(session: Session) -> UserState:
 
 
 async def load_catalog(store: Store, tenant: str, site: str) -> Catalog:
+    """The site's catalog as stored now (what a change is checked against)."""
     return Catalog.from_records(await store.list_access_objects(tenant, site, None))
+
+
+async def current_catalog(store: Store, tenant: str, site: str) -> Catalog:
+    """The site's catalog, from memory when read in the last moment (see catalog_cache).
+
+    Shared with other readers: never change it.
+    """
+    cache = catalog_cache(store)
+    catalog = cache.get(tenant, site)
+    if catalog is None:
+        changes = cache.changes()
+        catalog = await load_catalog(store, tenant, site)
+        cache.put(tenant, site, catalog, changes)
+    return catalog
 
 
 async def held_bundles(store: Store, catalog: Catalog, session: Session, at_ms: int) -> list[str]:
@@ -169,7 +185,7 @@ async def access_part(store: Store, catalog: Catalog, session: Session, at_ms: i
 
 
 async def refresh_access(store: Store, session: Session, at_ms: int) -> None:
-    catalog = await load_catalog(store, session.tenant, session.site)
+    catalog = await current_catalog(store, session.tenant, session.site)
     session.access = await access_part(store, catalog, session, at_ms)
 
 

@@ -66,6 +66,10 @@ ACTIVE_MS_WITHOUT_INPUT: Final = 60_000
 PAGE_VIEWS_WITHOUT_INPUT: Final = 3
 VELOCITY_SCORES: Final = {"ip": 0.45, "device": 0.6, "user": 0.5}
 _WINDOW_NAMES: Final = {"5m": "5 minutes", "1h": "1 hour", "24h": "24 hours"}
+# The VelocityLimits field of each subject's windows, e.g. ip_5m.
+_LIMITS: Final = {
+    subject: tuple(f"{subject}_{window}" for window, _ in WINDOWS) for subject in VELOCITY_SCORES
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,16 +256,13 @@ def _behaviour(case: Case) -> list[BotFinding]:
 
 def _velocity(case: Case) -> list[BotFinding]:
     limits = case.policy.velocity
-    names = {"ip": f"IP {case.ip}", "device": "this device", "user": "this user"}
     found = []
     for subject, counts in case.history.velocity.items():
-        for (window, _), count in zip(WINDOWS, counts, strict=False):
-            limit: int = getattr(limits, f"{subject}_{window}")
+        for (window, _), name, count in zip(WINDOWS, _LIMITS[subject], counts, strict=False):
+            limit: int = getattr(limits, name)
             if count > limit:
-                reason = (
-                    f"{count} sessions from {names[subject]} in {_WINDOW_NAMES[window]} "
-                    f"(limit {limit})"
-                )
+                who = f"IP {case.ip}" if subject == "ip" else f"this {subject}"
+                reason = f"{count} sessions from {who} in {_WINDOW_NAMES[window]} (limit {limit})"
                 found.append(
                     BotFinding(
                         "high_velocity", VELOCITY_SCORES[subject], reason, "velocity",

@@ -19,11 +19,18 @@ class Finding:
 def risk_signal(findings: Iterable[Finding | None]) -> RiskSignal:
     """A signal from its findings: the strongest one sets the score (sources that confirm
     the same fact do not add up); every finding is a reason, strongest first."""
-    present = sorted((f for f in findings if f is not None), key=lambda f: -f.score)
-    score = present[0].score if present else 0.0
+    present = [f for f in findings if f is not None]
+    if not present:  # most signals of most sessions
+        return RiskSignal(flag=False, score=0.0, reasons=[])
+    present.sort(key=_strength, reverse=True)  # stable: equal scores keep their order
+    score = present[0].score
     return RiskSignal(
         flag=score >= FLAG_AT, score=round(score, 3), reasons=[f.reason for f in present]
     )
+
+
+def _strength(finding: Finding) -> float:
+    return finding.score
 
 
 def noisy_or(scores: Iterable[float]) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Final
 
 import msgspec
 
@@ -15,13 +16,31 @@ from sessionscope.clock import rfc3339_to_ms
 from sessionscope.ipprefix import ip_prefix
 from sessionscope.judge.anonymity import past_anonymizer
 from sessionscope.judge.policy import Policy
-from sessionscope.judge.records import FraudSighting, HistoryColumn
-from sessionscope.judge.velocity import Velocity, VelocityCounter
+from sessionscope.judge.records import (
+    Counted,
+    FraudSighting,
+    HistoryAnswer,
+    HistoryColumn,
+    HistoryRequest,
+    Recent,
+)
+from sessionscope.judge.velocity import (
+    StoreVelocity,
+    Velocity,
+    VelocityCounter,
+    from_store,
+    store_question,
+)
 from sessionscope.model import Location, Network, Risk, Session
-from sessionscope.store.base import Cursor, Store
+from sessionscope.store.base import Store
 
 FRAUD_SIGHTINGS_LIMIT = 20
 DEVICE_USERS_LIMIT = 500
+# Whose previous session judgement compares with, by preference.
+_PREVIOUS_OF: Final[tuple[tuple[str, HistoryColumn], ...]] = (
+    ("user", "user_id"),
+    ("device", "device_id"),
+)
 
 
 class _StoredPast(msgspec.Struct):
@@ -70,61 +89,56 @@ def past_session(doc: bytes) -> PastSession:
 async def load_history(
     store: Store, velocity: VelocityCounter, session: Session, policy: Policy
 ) -> History:
-    previous, fraud, users, counts = await asyncio.gather(
-        _previous(store, session),
-        _fraud(store, session, policy),
-        _device_users(store, session, policy),
-        velocity.count(session),
-    )
+    """The session's past from one read of the store (velocity too, unless it is in Redis)."""
+    created = rfc3339_to_ms(session.created_at)
+    if isinstance(velocity, StoreVelocity) and velocity.store is store:
+        counted = store_question(session, created)
+        answer = await store.judgement_history(history_request(session, policy, created, counted))
+        counts = from_store(counted, answer)
+    else:
+        answer, counts = await asyncio.gather(
+            store.judgement_history(history_request(session, policy, created)),
+            velocity.count(session),
+        )
+    previous, previous_by = _previous(answer)
     return History(
-        previous=previous[0],
-        previous_by=previous[1],
-        fraud=tuple(fraud),
-        device_users=tuple(users),
+        previous=previous,
+        previous_by=previous_by,
+        fraud=tuple(answer.fraud),
+        device_users=tuple(answer.device_users),
         velocity=counts,
     )
 
 
-async def _previous(store: Store, session: Session) -> tuple[PastSession | None, str | None]:
-    """The previous session of the same user, else of the same device."""
-    before = Cursor(rfc3339_to_ms(session.created_at), session.id)
-    candidates: list[tuple[str, HistoryColumn, str | None]] = [
-        ("user", "user_id", session.user.id if session.user else None),
-        ("device", "device_id", session.device_id),
-    ]
-    for name, column, value in candidates:
-        if value is None:
-            continue
-        stored = await store.previous_session(session.tenant, column, value, before)
-        if stored is not None:
-            return past_session(stored.doc), name
-    return None, None
-
-
-async def _fraud(store: Store, session: Session, policy: Policy) -> list[FraudSighting]:
+def history_request(
+    session: Session, policy: Policy, created_ms: int, counted: Counted | None = None
+) -> HistoryRequest:
+    """What judging the session asks of the store (velocity: only what `counted` asks)."""
+    owners = {"user_id": session.user.id if session.user else None, "device_id": session.device_id}
     prefix = ip_prefix(session.ip)
-    if prefix is None:
-        return []
-    created = rfc3339_to_ms(session.created_at)
-    return await store.fraud_sightings(
-        session.tenant,
-        prefix,
-        created - policy.recent_fraud_ms,
-        created,
-        session.id,
-        FRAUD_SIGHTINGS_LIMIT,
+    fraud_since = created_ms - policy.recent_fraud_ms
+    users_since = created_ms - policy.device_accounts_ms
+    return HistoryRequest(
+        tenant=session.tenant,
+        session_id=session.id,
+        created_ms=created_ms,
+        previous_of=tuple(
+            (column, value) for _, column in _PREVIOUS_OF if (value := owners[column]) is not None
+        ),
+        fraud_near=Recent(prefix, fraud_since, FRAUD_SIGHTINGS_LIMIT)
+        if prefix is not None
+        else None,
+        device_users=Recent(session.device_id, users_since, DEVICE_USERS_LIMIT)
+        if session.device_id is not None
+        else None,
+        counted=counted,
     )
 
 
-async def _device_users(store: Store, session: Session, policy: Policy) -> list[str]:
-    if session.device_id is None:
-        return []
-    created = rfc3339_to_ms(session.created_at)
-    return await store.device_users(
-        session.tenant,
-        session.device_id,
-        created - policy.device_accounts_ms,
-        created,
-        session.id,
-        DEVICE_USERS_LIMIT,
-    )
+def _previous(answer: HistoryAnswer) -> tuple[PastSession | None, str | None]:
+    """The previous session of the same user, else of the same device."""
+    for name, column in _PREVIOUS_OF:
+        doc = answer.previous.get(column)
+        if doc is not None:
+            return past_session(doc), name
+    return None, None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Final, Protocol
 
 from sessionscope.clock import rfc3339_to_ms
-from sessionscope.judge.records import HistoryColumn
+from sessionscope.judge.records import Counted, HistoryAnswer, HistoryColumn, HistoryRequest
 from sessionscope.model import Session
 from sessionscope.store.base import Store
 
@@ -24,6 +24,7 @@ SUBJECTS: Final[tuple[tuple[str, HistoryColumn], ...]] = (
     ("device", "device_id"),
     ("user", "user_id"),
 )
+_SUBJECT_OF: Final[dict[HistoryColumn, str]] = {column: name for name, column in SUBJECTS}
 Velocity = dict[str, tuple[int, ...]]  # subject -> a count per window, this session included
 
 
@@ -37,26 +38,45 @@ def subjects(session: Session) -> list[tuple[str, HistoryColumn, str]]:
     return [(name, column, value) for name, column in SUBJECTS if (value := values[name])]
 
 
+def store_question(session: Session, created_ms: int) -> Counted | None:
+    """What the store counts for the session's velocity (None: it has no subject)."""
+    present = subjects(session)
+    if not present:
+        return None
+    starts = tuple(created_ms - length for _, length in WINDOWS)
+    return Counted(tuple((column, value) for _, column, value in present), starts, COUNT_CAP)
+
+
+def from_store(counted: Counted | None, answer: HistoryAnswer) -> Velocity:
+    """The store's counts of others, with the session itself counted in."""
+    if counted is None:
+        return {}
+    return {
+        _SUBJECT_OF[column]: tuple(min(n + 1, COUNT_CAP) for n in answer.counts[column])
+        for column, _ in counted.subjects
+    }
+
+
 class VelocityCounter(Protocol):
     async def count(self, session: Session) -> Velocity: ...
 
 
 class StoreVelocity:
-    """Counts from the sessions table (one bounded query per subject)."""
+    """Counts from the sessions table, through an index (one bounded scan per subject).
+
+    Judgement asks for them with the rest of the session's history (`history.load_history`).
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     async def count(self, session: Session) -> Velocity:
         created = rfc3339_to_ms(session.created_at)
-        starts = tuple(created - length for _, length in WINDOWS)
-        found: Velocity = {}
-        for name, column, value in subjects(session):
-            others = await self.store.session_counts(
-                session.tenant, column, value, starts, created, session.id, COUNT_CAP
-            )
-            found[name] = tuple(min(count + 1, COUNT_CAP) for count in others)
-        return found
+        counted = store_question(session, created)
+        if counted is None:
+            return {}
+        request = HistoryRequest(session.tenant, session.id, created, counted=counted)
+        return from_store(counted, await self.store.judgement_history(request))
 
 
 class RedisVelocity:

@@ -10,7 +10,14 @@ import msgspec
 
 from sessionscope.clock import rfc3339_to_ms
 from sessionscope.ipprefix import ip_prefix
-from sessionscope.judge.records import FeedbackRecord, FraudSighting, HistoryColumn, VerdictCount
+from sessionscope.judge.records import (
+    FeedbackRecord,
+    FraudSighting,
+    HistoryAnswer,
+    HistoryColumn,
+    HistoryRequest,
+    VerdictCount,
+)
 from sessionscope.lists.model import IPListEntry, IPListRecord, TenantIPList
 from sessionscope.model import (
     ApiKey,
@@ -333,6 +340,12 @@ class Store(Protocol):
 
         Counts stop at `limit` (only the newest `limit` sessions are read).
         """
+        ...
+
+    async def judgement_history(self, request: HistoryRequest) -> HistoryAnswer:
+        """Every question of `request` answered from one read (one statement): what
+        `previous_session`, `fraud_sightings`, `device_users` and `session_counts` answer
+        one by one."""
         ...
 
     async def save_feedback(self, record: FeedbackRecord) -> None:

@@ -17,7 +17,14 @@ from urllib.parse import urlsplit
 import asyncpg  # type: ignore[import-untyped]
 import msgspec
 
-from sessionscope.judge.records import FeedbackRecord, FraudSighting, HistoryColumn, VerdictCount
+from sessionscope.judge.records import (
+    FeedbackRecord,
+    FraudSighting,
+    HistoryAnswer,
+    HistoryColumn,
+    HistoryRequest,
+    VerdictCount,
+)
 from sessionscope.lists.model import IPListEntry, IPListRecord, TenantIPList
 from sessionscope.model import ApiKey, Session, Site, SiteSettings, Tenant
 from sessionscope.store import access_sql, devices_sql, judge_sql, nonces_sql, sql
@@ -433,6 +440,11 @@ class PostgresStore:
         )
         row = await self._fetch_one("count recent sessions", statement, *params)
         return [int(count) for count in row]
+
+    async def judgement_history(self, request: HistoryRequest) -> HistoryAnswer:
+        statement, params = judge_sql.history(judge_sql.POSTGRES_HISTORY, request)
+        row = await self._fetch_one("read a session's history", statement, *params)
+        return judge_sql.history_answer(request, row)
 
     async def save_feedback(self, record: FeedbackRecord) -> None:
         statement, params = judge_sql.save_feedback(sql.dollar, record)

@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from sessionscope.judge.records import FeedbackRecord, FraudSighting, HistoryColumn, VerdictCount
+from sessionscope.judge.records import (
+    FeedbackRecord,
+    FraudSighting,
+    HistoryAnswer,
+    HistoryColumn,
+    HistoryRequest,
+    VerdictCount,
+)
 from sessionscope.lists.model import IPListEntry, IPListRecord, TenantIPList
 from sessionscope.model import ApiKey, Session, Site, SiteSettings, Tenant
 from sessionscope.store import access_sql, devices_sql, judge_sql, nonces_sql, sql
@@ -81,6 +88,10 @@ def _connect(path: str, durability: str) -> sqlite3.Connection:
 class _Writer:
     """One thread owning the write connection; commits queued writes in groups.
 
+    Writes submitted during one pass of an event loop are handed to the thread together,
+    once the pass is over: one hand-over (and one wake of the thread) per pass rather than
+    per write, and the thread sees the whole pass's writes as one group.
+
     A group runs in one transaction. If any write in it fails, the transaction is rolled
     back and the group is run again with a savepoint per write, so the failure reaches
     only its own caller. A write function may therefore run twice: it must do nothing
@@ -89,17 +100,28 @@ class _Writer:
 
     def __init__(self, path: str, durability: str) -> None:
         self._conn = _connect(path, durability)
-        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._queue: queue.Queue[list[_Job] | None] = queue.Queue()
+        self._pending: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._thread.start()
 
     def submit(self, fn: WriteFn) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(_Job(fn, loop, future))
+        waiting = self._pending.setdefault(loop, [])
+        if not waiting:
+            loop.call_soon(self._hand_over, loop)
+        waiting.append(_Job(fn, loop, future))
         return future
 
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        jobs = self._pending.pop(loop, None)
+        if jobs:
+            self._queue.put(jobs)
+
     def stop(self) -> None:
+        for loop in list(self._pending):
+            self._hand_over(loop)
         self._queue.put(None)
         self._thread.join()
         self._conn.close()
@@ -109,7 +131,7 @@ class _Writer:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
+            batch = list(first)
             stop_after = False
             while len(batch) < _BATCH_LIMIT:
                 try:
@@ -119,7 +141,7 @@ class _Writer:
                 if item is None:
                     stop_after = True
                     break
-                batch.append(item)
+                batch.extend(item)
             _settle(batch, self._commit(batch))
             if stop_after:
                 return
@@ -496,6 +518,10 @@ class SQLiteStore:
             sql.qmark, tenant, column, value, since_ms, until_ms, exclude_id, limit
         )
         return [int(count) for count in self._read(*statement)[0]]
+
+    async def judgement_history(self, request: HistoryRequest) -> HistoryAnswer:
+        rows = self._read(*judge_sql.history(judge_sql.SQLITE_HISTORY, request))
+        return judge_sql.history_answer(request, rows[0])
 
     async def save_feedback(self, record: FeedbackRecord) -> None:
         statement, params = judge_sql.save_feedback(sql.qmark, record)
