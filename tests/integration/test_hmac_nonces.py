@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from redis.asyncio import Redis
 
 from sessionscope.auth.nonces import RedisNonces, StoreNonces
 from sessionscope.store import open_store
+from sessionscope.store import sqlite as sqlite_store
 from sessionscope.store.base import Store
 from tests.pg import create_test_database, drop_test_database
 
@@ -103,3 +106,118 @@ async def test_redis_memory_is_shared_and_expires(redis_url: str, redis_prefix: 
     finally:
         for client in clients:
             await client.aclose()
+
+
+class GatedStore:
+    """A store whose nonce writes wait until the test lets them through."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[tuple[str, str, int]]] = []
+        self.open = asyncio.Event()
+
+    async def purge_nonces(self, now_ms: int) -> int:
+        return 0
+
+    async def remember_nonces(self, nonces: list[tuple[str, str, int]], now_ms: int) -> list[bool]:
+        self.batches.append(nonces)
+        await self.open.wait()
+        return [nonce != "seen" for _, nonce, _ in nonces]
+
+
+async def test_store_memory_writes_one_batch_at_a_time_with_all_that_waited() -> None:
+    store = GatedStore()
+    memory = StoreNonces(store)
+    first = asyncio.ensure_future(memory.first_use("k", "a", NOW + WINDOW, NOW))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert [len(batch) for batch in store.batches] == [1]  # in flight
+    later = [
+        asyncio.ensure_future(memory.first_use("k", nonce, NOW + WINDOW, NOW))
+        for nonce in ("b", "seen", "c")
+    ]
+    await asyncio.sleep(0)
+    assert [len(batch) for batch in store.batches] == [1]  # they wait for the one in flight
+    store.open.set()
+    assert await first
+    assert await asyncio.gather(*later) == [True, False, True]
+    assert [[nonce for _, nonce, _ in batch] for batch in store.batches] == [
+        ["a"],
+        ["b", "seen", "c"],
+    ]
+
+
+async def test_sqlite_keeps_nonces_in_a_file_of_their_own_shared_by_every_store_on_it(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'nonces.db'}"
+    first, second = open_store(url), open_store(url)
+    for store in (first, second):
+        await store.open()
+    await first.migrate()
+    try:
+        assert await remember(first, "k", "n1", NOW + WINDOW, NOW)
+        assert not await remember(second, "k", "n1", NOW + WINDOW, NOW + 1)
+        assert await remember(second, "k", "n2", NOW + WINDOW, NOW + 1)
+        assert not await remember(first, "k", "n2", NOW + WINDOW, NOW + 2)
+    finally:
+        for store in (first, second):
+            await store.close()
+    with sqlite3.connect(tmp_path / "nonces.db-nonces") as side:
+        assert side.execute("SELECT nonce FROM hmac_nonces ORDER BY nonce").fetchall() == [
+            ("n1",),
+            ("n2",),
+        ]
+    with sqlite3.connect(tmp_path / "nonces.db") as main:
+        assert main.execute("SELECT count(*) FROM hmac_nonces").fetchone() == (0,)
+
+
+async def test_sqlite_nonce_batch_waits_for_a_write_lock_another_instance_holds(
+    tmp_path: Path,
+) -> None:
+    """The loop never waits for the lock: the batch goes to the writer thread, which does."""
+    url = f"sqlite:///{tmp_path / 'nonces.db'}"
+    store = open_store(url)
+    await store.open()
+    await store.migrate()
+    try:
+        assert await remember(store, "k", "before", NOW + WINDOW, NOW)
+        other = sqlite3.connect(tmp_path / "nonces.db-nonces", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO hmac_nonces VALUES ('k', 'theirs', ?)", (NOW + WINDOW,))
+        batch = [("k", "mine", NOW + WINDOW), ("k", "theirs", NOW + WINDOW)]
+        waiting = asyncio.ensure_future(store.remember_nonces(batch, NOW + 1))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        other.execute("COMMIT")
+        other.close()
+        assert await waiting == [True, False]
+        assert not await remember(store, "k", "mine", NOW + WINDOW, NOW + 2)
+    finally:
+        await store.close()
+
+
+async def test_sqlite_checkpoints_the_nonce_file_on_a_worker_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches commit on the loop's thread with automatic checkpoints off; every so many
+    commits a checkpoint (which syncs to disk) runs on another thread."""
+    checkpoints: list[tuple[str, bool]] = []
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def record(path: str, durability: str) -> None:
+        checkpoints.append((path, threading.current_thread() is threading.main_thread()))
+        loop.call_soon_threadsafe(done.set)
+
+    monkeypatch.setattr(sqlite_store, "_NONCE_COMMITS_PER_CHECKPOINT", 5)
+    monkeypatch.setattr(sqlite_store, "_checkpoint", record)
+    store = open_store(f"sqlite:///{tmp_path / 'nonces.db'}")
+    await store.open()
+    await store.migrate()
+    try:
+        for index in range(6):  # the first goes through the thread: it makes the table
+            assert await remember(store, "k", f"n{index}", NOW + WINDOW, NOW)
+        await asyncio.wait_for(done.wait(), timeout=30)  # a guard, not a measurement
+    finally:
+        await store.close()
+    assert checkpoints == [(str(tmp_path / "nonces.db-nonces"), False)]

@@ -7,8 +7,11 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sessionscope.dialects import isnotai, mobilenext, verisoul, zephr
+from sessionscope.dialects.shared import uuid_text
 from sessionscope.model import RiskSignal, Session, User
 
 BASE: dict[str, Any] = {
@@ -361,3 +364,59 @@ def test_user_without_name_or_url_shows_only_the_id() -> None:
         isnotai.render(session(state="authenticated", user=msgspec.to_builtins(User(id="u1"))))
     )["data"]
     assert data["userId"] == "u1" and "userName" not in data and "userUrl" not in data
+
+
+# ---- the partial reads of the stored document ------------------------------------------
+
+
+def varied_sessions() -> list[Session]:
+    return [
+        full_session(),
+        session(),
+        session(status="released", released_at="2024-02-09T08:00:00.000Z"),
+        session(device={"emulated": True, "category": "smarttv"}, device_id="dev1"),
+        session(state="recognised", user={"id": "u1"}, location={"country_code": "GB"}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_each_view_reads_from_its_partial_decode_what_it_reads_from_the_whole_session(
+    index: int,
+) -> None:
+    """The hot path decodes only the fields a view reads; nothing the view shows is lost."""
+    whole = varied_sessions()[index]
+    doc = msgspec.json.encode(whole)
+    assert encoded(isnotai.render(isnotai._source.decode(doc))) == encoded(isnotai.render(whole))
+    assert encoded(verisoul.render(verisoul._source.decode(doc), "r")) == encoded(
+        verisoul.render(whole, "r")
+    )
+    assert encoded(mobilenext.render(mobilenext._source.decode(doc))) == encoded(
+        mobilenext.render(whole)
+    )
+    others = [zephr._entry_source.decode(msgspec.json.encode(s)) for s in varied_sessions()]
+    assert encoded(zephr.render(zephr._source.decode(doc), others)) == encoded(
+        zephr.render(whole, varied_sessions())
+    )
+
+
+@given(st.binary(min_size=16, max_size=20), st.sampled_from([4, 5]))
+def test_uuid_text_is_what_the_uuid_module_prints(raw: bytes, version: int) -> None:
+    assert uuid_text(raw, version) == str(uuid.UUID(bytes=raw[:16], version=version))
+
+
+def test_mobilenext_user_is_exactly_uuid5_of_the_fixed_namespace() -> None:
+    """Users' UUIDs are stable forever: the same as uuid.uuid5 has always made them."""
+    for one in varied_sessions():
+        if one.user is not None:
+            name = f"{one.tenant}|user|{one.user.id}"
+        elif one.device_id is not None:
+            name = f"{one.tenant}|device|{one.device_id}"
+        else:
+            name = f"{one.tenant}|session|{one.id}"
+        assert mobilenext.user_uuid(one) == str(uuid.uuid5(mobilenext.USER_NAMESPACE, name))
+
+
+def test_verisoul_request_ids_are_fresh_version_4_uuids() -> None:
+    made = {verisoul.request_id() for _ in range(1000)}
+    assert len(made) == 1000
+    assert all(uuid.UUID(one).version == 4 and str(uuid.UUID(one)) == one for one in made)

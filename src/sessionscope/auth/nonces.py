@@ -1,8 +1,9 @@
 """Single-use nonces for signed requests, remembered where every instance can see them.
 
 With Redis configured, a nonce is a key set with NX and an expiry. Otherwise it is a row of
-the store (migration 0004): the nonces of requests arriving together are written in one
-store call, and expired rows are purged now and then.
+the store, written in batches: at most one write is in flight per process, and the nonces
+that arrive meanwhile go together in the next one, so under load many requests share one
+store write. Expired rows are purged now and then, by the request that finds a purge due.
 """
 
 from __future__ import annotations
@@ -40,35 +41,37 @@ _Waiting = tuple[str, str, int, "asyncio.Future[bool]"]
 
 
 class StoreNonces:
-    """Nonces in the store, batched: one write per turn of the event loop, not per request.
-
-    At most one purge of expired rows per interval and process.
-    """
+    """Nonces in the store: one write in flight at a time, each taking every nonce that
+    arrived while the previous one ran. At most one purge of expired rows per interval."""
 
     def __init__(self, store: Store, purge_interval: float = PURGE_INTERVAL_SECONDS) -> None:
         self._store = store
         self._purge_interval = purge_interval
         self._next_purge = 0.0
         self._waiting: list[_Waiting] = []
-        self._writes: set[asyncio.Task[None]] = set()
+        self._now_ms = 0  # the clock of the first request waiting: the batch's `now`
+        self._writer: asyncio.Task[None] | None = None
 
     async def first_use(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> bool:
         moment = time.monotonic()
         if moment >= self._next_purge:
             self._next_purge = moment + self._purge_interval
             await self._store.purge_nonces(now_ms)
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[bool] = loop.create_future()
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if not self._waiting:
+            self._now_ms = now_ms
         self._waiting.append((key_id, nonce, expires_ms, answer))
-        if len(self._waiting) == 1:
-            loop.call_soon(self._write_waiting, now_ms)
+        if self._writer is None:
+            self._writer = asyncio.ensure_future(self._write_while_waiting())
         return await answer
 
-    def _write_waiting(self, now_ms: int) -> None:
-        batch, self._waiting = self._waiting, []
-        task = asyncio.ensure_future(self._write(batch, now_ms))
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
+    async def _write_while_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                await self._write(batch, self._now_ms)
+        finally:
+            self._writer = None
 
     async def _write(self, batch: list[_Waiting], now_ms: int) -> None:
         try:

@@ -1,5 +1,6 @@
-"""A direct path for GETs of the compatible APIs: their few routes, without the app's full
-routing and middleware, which cost more than the work of a read itself.
+"""A direct path for GETs of the compatible APIs: their few routes, matched on the path's
+segments and answered straight through ASGI, without Starlette's routing, request and
+response objects, which cost more than the work of a read itself.
 
 A request none of these routes takes fully (another path, another method) goes on to the
 app's own routing, which answers 404 and 405 in the dialect's envelope as usual.
@@ -10,52 +11,102 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sessionscope.dialects.shared import CompatRequest, CompatRouter, Handler
 from sessionscope.http.errors import ApiError
 from sessionscope.http.router import Router
+from sessionscope.http.rsgi import RsgiProtocol, RsgiScope
 from sessionscope.store.base import StoreError
 
 PREFIX = "/compat/"
 log = logging.getLogger("sessionscope")
+_JSON = (b"content-type", b"application/json")
+_RSGI_JSON = [("content-type", "application/json")]
+
+
+class DirectRoute:
+    """One GET path template: its fixed segments must be equal, each `{name}` non-empty
+    (what Starlette's `{name}` matches: one segment of at least one character)."""
+
+    def __init__(self, template: str, handler: Handler, router: CompatRouter) -> None:
+        parts = template.split("/")
+        self.size = len(parts)
+        self.api = parts[2]  # "/compat/<api>/...": the segment that tells the APIs apart
+        self.fixed = tuple((i, part) for i, part in enumerate(parts) if not part.startswith("{"))
+        self.names = tuple((i, part[1:-1]) for i, part in enumerate(parts) if part.startswith("{"))
+        self.handler = handler
+        self.router = router
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        for index, part in self.fixed:
+            if parts[index] != part:
+                return None
+        params = {name: parts[index] for index, name in self.names}
+        return params if all(params.values()) else None
 
 
 class CompatGate:
+    """Serves the compatible GETs from an ASGI scope (`__call__`) or an RSGI one (`rsgi`)."""
+
     def __init__(self, routers: Sequence[Router], fallback: ASGIApp) -> None:
-        self._routes = [
-            (route, router)
-            for router in routers
-            if router.prefix.startswith(PREFIX)
-            for route in router.routes()
-            if isinstance(route, Route)
-        ]
+        self._routes: dict[tuple[int, str], list[DirectRoute]] = {}
+        for router in routers:
+            if isinstance(router, CompatRouter) and router.prefix.startswith(PREFIX):
+                for template, handler in router.direct_routes():
+                    route = DirectRoute(template, handler, router)
+                    self._routes.setdefault((route.size, route.api), []).append(route)
         self._fallback = fallback
 
+    def find(self, method: str, path: str) -> tuple[DirectRoute, dict[str, str]] | None:
+        """The route that takes this request fully, with its path parameters."""
+        if method != "GET":
+            return None
+        parts = path.split("/")
+        for route in self._routes.get((len(parts), parts[2] if len(parts) > 2 else ""), ()):
+            params = route.match(parts)
+            if params is not None:
+                return route, params
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        for route, router in self._routes:
-            match, child_scope = route.matches(scope)
-            if match is Match.FULL:
-                scope.update(child_scope)
-                response = await answer(route, router, Request(scope, receive))
-                await response(scope, receive, send)
-                return
-        await self._fallback(scope, receive, send)
+        found = self.find(scope["method"], scope["path"])
+        if found is None:
+            await self._fallback(scope, receive, send)
+            return
+        route, params = found
+        status, body, retry_after = await answer(route, CompatRequest.from_asgi(scope, params))
+        headers = [_JSON, (b"content-length", str(len(body)).encode())]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(retry_after).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def rsgi(self, scope: RsgiScope, protocol: RsgiProtocol) -> bool:
+        """Answer an RSGI request if one of the routes takes it fully; False if none does
+        (the caller then goes on through ASGI, as for any other request)."""
+        found = self.find(scope.method, scope.path)
+        if found is None:
+            return False
+        route, params = found
+        status, body, retry_after = await answer(route, CompatRequest.from_rsgi(scope, params))
+        headers = (
+            _RSGI_JSON if retry_after is None else [*_RSGI_JSON, ("retry-after", str(retry_after))]
+        )
+        protocol.response_bytes(status, headers, body)
+        return True
 
 
-async def answer(route: Route, router: Router, request: Request) -> Response:
+async def answer(route: DirectRoute, request: CompatRequest) -> tuple[int, bytes, int | None]:
+    """Status, body and Retry-After seconds of the answer; errors in the API's envelope."""
     try:
-        response: Response = await route.endpoint(request)
+        return 200, await route.handler(request), None
     except ApiError as error:
-        return router.error_response(error)
+        return error.status, route.router.envelope(error), error.retry_after
     except StoreError as error:
         log.error("store error: %s", error)
         failure = ApiError(503, "store_unavailable", "the store did not answer; retry")
-        return router.error_response(failure)
     except Exception as error:  # the envelope still applies; the traceback goes to the log
         log.exception("unhandled error", exc_info=error)
         failure = ApiError(500, "internal_error", "unexpected error; it has been logged")
-        return router.error_response(failure)
-    return response
+    return failure.status, route.router.envelope(failure), None

@@ -11,22 +11,22 @@ from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
+from sessionscope.clock import now_ms
 from sessionscope.dialects.shared import (
-    error_json,
-    find_session,
+    CompatRequest,
+    CompatRouter,
+    Handler,
+    current_status,
+    find_stored,
     known,
     not_found,
     secret_principal,
 )
-from sessionscope.http.body import raw_json
 from sessionscope.http.errors import ApiError
 from sessionscope.http.openapi import Operation, Parameter
 from sessionscope.http.state import AppState
-from sessionscope.model import Session
+from sessionscope.model import Bot, Browser, Device, Session, SessionStatus, User
 
 PREFIX = "/compat/isnotai"
 # Our error codes in isnotai's upper-case vocabulary; others are upper-cased as they are.
@@ -72,7 +72,26 @@ class IsnotaiError(Struct):
 # ---- rendering --------------------------------------------------------------------------
 
 
-def user_agent_summary(session: Session) -> str | None:
+class IsnotaiSource(Struct, kw_only=True):
+    """The fields of the native session this view reads; the rest of the document is skipped.
+    Fields are in the document's order, which msgspec matches fastest."""
+
+    id: str
+    site: str
+    created_at: str
+    updated_at: str
+    status: SessionStatus
+    user: User | None = None
+    page_url: str | None = None
+    device: Device = msgspec.field(default_factory=Device)
+    browser: Browser = msgspec.field(default_factory=Browser)
+    bot: Bot = msgspec.field(default_factory=Bot)
+
+
+_source = msgspec.json.Decoder(IsnotaiSource)
+
+
+def user_agent_summary(session: Session | IsnotaiSource) -> str | None:
     """ "Chrome 137 on macOS": browser, its major version, the platform, as far as known."""
     name = session.browser.type
     if name is None:
@@ -83,7 +102,7 @@ def user_agent_summary(session: Session) -> str | None:
     return f"{text} on {platform}" if platform else text
 
 
-def render(session: Session) -> IsnotaiSessionResponse:
+def render(session: Session | IsnotaiSource) -> IsnotaiSessionResponse:
     user = session.user
     return IsnotaiSessionResponse(
         IsnotaiSession(
@@ -92,7 +111,7 @@ def render(session: Session) -> IsnotaiSessionResponse:
             updated_at=session.updated_at,
             status="active" if session.status == "active" else "closed",
             bot_score=known(session.bot.score),
-            detection_flags=list(session.bot.flags),
+            detection_flags=session.bot.flags,
             page_url=known(session.page_url),
             user_agent_summary=known(user_agent_summary(session)),
             user_id=known(user.id if user else None),
@@ -137,7 +156,7 @@ def envelope(error: ApiError) -> bytes:
     return _encoder.encode(IsnotaiError(IsnotaiErrorDetail(code, error.message, error.details)))
 
 
-class IsnotaiApi:
+class IsnotaiApi(CompatRouter):
     prefix = PREFIX
     operations: tuple[Operation, ...] = OPERATIONS
     security: dict[str, Any] = SECURITY
@@ -145,20 +164,22 @@ class IsnotaiApi:
     def __init__(self, state: AppState) -> None:
         self.state = state
 
-    def routes(self) -> list[BaseRoute]:
-        return [Route(PREFIX + "/v1/sessions/{sessionId}", self.get, methods=["GET"])]
+    def direct_routes(self) -> list[tuple[str, Handler]]:
+        return [(PREFIX + "/v1/sessions/{sessionId}", self.get)]
 
-    def error_response(self, error: ApiError) -> Response:
-        return error_json(envelope(error), error)
+    def envelope(self, error: ApiError) -> bytes:
+        return envelope(error)
 
-    async def get(self, request: Request) -> Response:
+    async def get(self, request: CompatRequest) -> bytes:
         principal = await secret_principal(
             self.state, request.headers, bearer=True, forbidden_status=403
         )
-        raw_id = request.path_params["sessionId"]
-        session = await find_session(self.state, principal.tenant, raw_id, None)
-        if session is None:
+        raw_id = request.params["sessionId"]
+        stored = await find_stored(self.state, principal.tenant, raw_id, None)
+        if stored is None:
             raise not_found("no such session")
+        session = _source.decode(stored.doc)
         if principal.site not in (None, session.site):
             raise ApiError(403, "forbidden", "the session belongs to another integration (site)")
-        return raw_json(_encoder.encode(render(session)))
+        session.status = current_status(session.status, stored, now_ms())
+        return _encoder.encode(render(session))

@@ -8,26 +8,31 @@ answers 403. Keys: `Authorization: Bearer` or `x-api-key`.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.datastructures import QueryParams
 
-from sessionscope import ingest
 from sessionscope.auth.keys import Principal
 from sessionscope.clock import now_ms
 from sessionscope.dialects import timestamp_cursor
-from sessionscope.dialects.shared import error_json, find_session, not_found, secret_principal
-from sessionscope.http.body import raw_json
+from sessionscope.dialects.shared import (
+    CompatRequest,
+    CompatRouter,
+    Handler,
+    find_stored,
+    not_found,
+    secret_principal,
+    uuid_text,
+)
 from sessionscope.http.errors import ApiError
 from sessionscope.http.openapi import Operation, Parameter
 from sessionscope.http.state import AppState
-from sessionscope.model import Session
+from sessionscope.model import Device, Session
 from sessionscope.store.base import SessionQuery
 
 PREFIX = "/compat/mobilenext"
@@ -79,7 +84,29 @@ class MobileNextError(Struct):
 # ---- rendering --------------------------------------------------------------------------
 
 
-def user_uuid(session: Session) -> str:
+class _User(Struct):
+    id: str
+
+
+class MobileNextSource(Struct, kw_only=True):
+    """The fields of the native session this view reads; the rest of the document is skipped."""
+
+    id: str
+    tenant: str
+    site_uuid: str
+    created_at: str
+    released_at: str | None = None
+    user: _User | None = None
+    device_id: str | None = None
+    device: Device = msgspec.field(default_factory=Device)
+
+
+Source = Session | MobileNextSource
+_source = msgspec.json.Decoder(MobileNextSource)
+_NAMESPACE_BYTES = USER_NAMESPACE.bytes
+
+
+def user_uuid(session: Source) -> str:
     """A stable UUIDv5 of the tenant and the user, else the device, else the session."""
     if session.user is not None:
         name = f"{session.tenant}|user|{session.user.id}"
@@ -87,10 +114,11 @@ def user_uuid(session: Session) -> str:
         name = f"{session.tenant}|device|{session.device_id}"
     else:
         name = f"{session.tenant}|session|{session.id}"
-    return str(uuid.uuid5(USER_NAMESPACE, name))
+    # uuid.uuid5(USER_NAMESPACE, name), without building UUID objects
+    return uuid_text(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest(), 5)
 
 
-def device(session: Session) -> MobileNextDevice:
+def device(session: Source) -> MobileNextDevice:
     machine = session.device
     return MobileNextDevice(
         id=session.device_id or "",
@@ -101,7 +129,7 @@ def device(session: Session) -> MobileNextDevice:
     )
 
 
-def render(session: Session) -> MobileNextSession:
+def render(session: Source) -> MobileNextSession:
     return MobileNextSession(
         id=session.id,
         organization=session.site_uuid,
@@ -198,7 +226,7 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
-class MobileNextApi:
+class MobileNextApi(CompatRouter):
     prefix = PREFIX
     operations: tuple[Operation, ...] = OPERATIONS
     security: dict[str, Any] = SECURITY
@@ -207,32 +235,32 @@ class MobileNextApi:
         self.state = state
         self.defaults: dict[str, tuple[float, str]] = {}
 
-    def routes(self) -> list[BaseRoute]:
+    def direct_routes(self) -> list[tuple[str, Handler]]:
         return [
-            Route(PREFIX + "/api/v1/sessions", self.list, methods=["GET"]),
-            Route(PREFIX + "/api/v1/sessions/{sessionId}", self.get, methods=["GET"]),
+            (PREFIX + "/api/v1/sessions", self.list),
+            (PREFIX + "/api/v1/sessions/{sessionId}", self.get),
         ]
 
-    def error_response(self, error: ApiError) -> Response:
-        return error_json(envelope(error), error)
+    def envelope(self, error: ApiError) -> bytes:
+        return envelope(error)
 
-    async def get(self, request: Request) -> Response:
+    async def get(self, request: CompatRequest) -> bytes:
         principal = await secret_principal(
             self.state, request.headers, bearer=True, forbidden_status=403
         )
         site = await self.organization(principal, request.headers.get(ORGANIZATION_HEADER))
-        session = await find_session(
-            self.state, principal.tenant, request.path_params["sessionId"], (site,)
+        stored = await find_stored(
+            self.state, principal.tenant, request.params["sessionId"], (site,)
         )
-        if session is None:
+        if stored is None:
             raise not_found("no such session in this organization")
-        return raw_json(_encoder.encode(render(session)))
+        return _encoder.encode(render(_source.decode(stored.doc)))
 
-    async def list(self, request: Request) -> Response:
+    async def list(self, request: CompatRequest) -> bytes:
         principal = await secret_principal(
             self.state, request.headers, bearer=True, forbidden_status=403
         )
-        params = request.query_params
+        params = QueryParams(request.query_string)
         limit = parse_limit(params.get("limit"))
         before = None
         if params.get("before"):
@@ -243,15 +271,15 @@ class MobileNextApi:
                     400, "invalid_parameter", "before must be an RFC 3339 timestamp"
                 ) from None
         site = await self.organization(principal, request.headers.get(ORGANIZATION_HEADER))
-        moment = now_ms()
         query = SessionQuery(tenant=principal.tenant, sites=(site,))
-        rows = await self.state.store.list_sessions(query, before, limit + 1, moment)
-        page = [render(ingest.current_session(row, moment)) for row in rows[:limit]]
-        answer = MobileNextSessionList(data=page)
+        rows = await self.state.store.list_sessions(query, before, limit + 1, now_ms())
+        answer = MobileNextSessionList(
+            data=[render(_source.decode(row.doc)) for row in rows[:limit]]
+        )
         if len(rows) > limit:
             last = rows[limit - 1]
             answer.next_cursor = timestamp_cursor.encode(last.created_ms, last.id)
-        return raw_json(_encoder.encode(answer))
+        return _encoder.encode(answer)
 
     async def organization(self, principal: Principal, requested: str | None) -> str:
         """The slug of the site the request acts on; 403 for one the key cannot see."""

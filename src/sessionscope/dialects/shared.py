@@ -1,4 +1,9 @@
-"""What the compatible APIs share: keys, rate limits, reading a session, error answers.
+"""What the compatible APIs share: their requests, keys, rate limits, reading a session, errors.
+
+Each dialect serves its GETs through `CompatRouter`: handlers take a `CompatRequest` and
+return the answer's bytes. The gate (gate.py) calls them straight from the ASGI scope; the
+Starlette routes the router also lists call the same handlers (HEAD, and the 404/405 of
+the app's own routing).
 
 Errors are raised as `ApiError` with these codes; each dialect's envelope renders them in
 its own vocabulary: `unauthorized` (401), `forbidden` (403), `session_not_found` (404),
@@ -8,23 +13,116 @@ its own vocabulary: `unauthorized` (401), `forbidden` (403), `session_not_found`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TypeVar
+import abc
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from msgspec import UNSET, UnsetType
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
-from sessionscope import ingest
-from sessionscope.auth.keys import Principal, principal_of
-from sessionscope.clock import now_ms
+from sessionscope.auth.keys import Principal
+from sessionscope.http.body import raw_json
 from sessionscope.http.errors import ApiError
+from sessionscope.http.openapi import Operation
+from sessionscope.http.rsgi import RsgiScope
 from sessionscope.http.state import AppState
 from sessionscope.ids import canonical_uuid
-from sessionscope.model import Session
+from sessionscope.model import SessionStatus
+from sessionscope.store.base import StoredSession
 
 T = TypeVar("T")
 RATE_WINDOW_SECONDS = 60
 JSON = "application/json"
+# The only headers a compatible GET reads: decoding just these is all the parsing it needs.
+READ_HEADER_NAMES = ("x-api-key", "authorization", "x-organization-id")
+READ_HEADERS = tuple(name.encode("latin-1") for name in READ_HEADER_NAMES)
+
+
+class CompatRequest:
+    """A GET of a compatible API, whichever interface brought it: the headers the dialects
+    read, the path parameters, the query and the path as the client signed them."""
+
+    __slots__ = ("headers", "method", "params", "path", "query_string")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: Mapping[str, str],
+        params: Mapping[str, str],
+    ) -> None:
+        self.method = method
+        self.path = path  # as sent (percent-encoded where the interface keeps it), no query
+        self.query_string = query_string
+        self.headers = headers
+        self.params = params
+
+    @classmethod
+    def from_asgi(cls, scope: Scope, params: Mapping[str, str]) -> CompatRequest:
+        raw: bytes | None = scope.get("raw_path")
+        path = raw.decode("latin-1").partition("?")[0] if raw else url_path(scope["path"])
+        query: bytes = scope.get("query_string", b"")
+        return cls(scope["method"], path, query.decode("latin-1"), read_headers(scope), params)
+
+    @classmethod
+    def from_rsgi(cls, scope: RsgiScope, params: Mapping[str, str]) -> CompatRequest:
+        """RSGI hands over the decoded path only, as ASGI's `path` (no `raw_path`)."""
+        found = ((name, scope.headers.get(name)) for name in READ_HEADER_NAMES)
+        headers = {name: value for name, value in found if value is not None}
+        return cls(scope.method, url_path(scope.path), scope.query_string, headers, params)
+
+
+def url_path(decoded: str) -> str:
+    """A decoded path as a URL carries it: what Starlette's `request.url.path` gives."""
+    return decoded.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+
+
+def read_headers(scope: Scope) -> dict[str, str]:
+    """The headers of READ_HEADERS that an ASGI request has; the first of a repeated one."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name in READ_HEADERS:
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
+
+
+Handler = Callable[[CompatRequest], Awaitable[bytes]]
+
+
+class CompatRouter(abc.ABC):
+    """A compatible API: its GET handlers by path, and its error envelope."""
+
+    prefix: str
+    operations: tuple[Operation, ...]
+    security: dict[str, Any]
+
+    @abc.abstractmethod
+    def direct_routes(self) -> list[tuple[str, Handler]]:
+        """(path template, handler) of each GET, `{name}` standing for one path segment."""
+
+    @abc.abstractmethod
+    def envelope(self, error: ApiError) -> bytes:
+        """The error's body in this API's own words."""
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(path, starlette_endpoint(handler), methods=["GET"])
+            for path, handler in self.direct_routes()
+        ]
+
+    def error_response(self, error: ApiError) -> Response:
+        return error_json(self.envelope(error), error)
+
+
+def starlette_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return raw_json(await handler(CompatRequest.from_asgi(request.scope, request.path_params)))
+
+    return endpoint
 
 
 def known(value: T | None) -> T | UnsetType:
@@ -65,10 +163,9 @@ async def secret_principal(
     if token is None:
         where = "x-api-key or Authorization: Bearer" if bearer else "the x-api-key header"
         raise unauthorized(f"send a secret key in {where}")
-    key = await state.verifier.verify(token)
-    if key is None or key.kind != "secret":
+    principal = await state.verifier.principal(token)
+    if principal is None or principal.kind != "secret":
         raise unauthorized("the key is unknown, revoked, or not a secret key")
-    principal = principal_of(key)
     await admit(state, principal, forbidden_status)
     return principal
 
@@ -78,14 +175,13 @@ async def admit(state: AppState, principal: Principal, forbidden_status: int) ->
     if not principal.allows("read"):
         code = "forbidden" if forbidden_status == 403 else "unauthorized"
         raise ApiError(forbidden_status, code, "the key lacks the read scope")
-    retry_after = await state.limiter.hit(
-        f"compat:{principal.key_id}", state.settings.compat_rate_limit, RATE_WINDOW_SECONDS
-    )
+    limit = state.settings.compat_rate_limit
+    retry_after = await state.limiter.hit("compat:" + principal.key_id, limit, RATE_WINDOW_SECONDS)
     if retry_after is not None:
         raise ApiError(
             429,
             "rate_limited",
-            f"over {state.settings.compat_rate_limit} requests a minute for this key",
+            f"over {limit} requests a minute for this key",
             retry_after=retry_after,
         )
 
@@ -97,16 +193,33 @@ def session_id_of(raw: str) -> str | None:
         return None
 
 
-async def find_session(
+async def find_stored(
     state: AppState, tenant: str, raw_id: str, sites: tuple[str, ...] | None
-) -> Session | None:
-    """The session as of now (expiry applied), or None: a malformed id is simply not found."""
+) -> StoredSession | None:
+    """The stored session, or None: a malformed id is simply not found."""
     session_id = session_id_of(raw_id)
     if session_id is None:
         return None
-    stored = await state.store.get_session(tenant, session_id, sites)
-    return ingest.current_session(stored, now_ms()) if stored is not None else None
+    return await state.store.get_session(tenant, session_id, sites)
+
+
+def current_status(status: SessionStatus, stored: StoredSession, at_ms: int) -> SessionStatus:
+    """The status as of `at_ms`: an active session whose time has run out reads as expired
+    (as `ingest.current_session` has it), though nothing has rewritten it yet."""
+    if status == "active" and stored.expires_ms is not None and stored.expires_ms <= at_ms:
+        return "expired"
+    return status
 
 
 def visible_sites(principal: Principal) -> tuple[str, ...] | None:
     return (principal.site,) if principal.site is not None else None
+
+
+def uuid_text(raw: bytes, version: int) -> str:
+    """16 bytes (random, or a name's hash) as the text of a UUID of `version`, the RFC 4122
+    variant: what uuid.UUID(bytes=raw, version=version) prints, without the object."""
+    value = bytearray(raw[:16])
+    value[6] = value[6] & 0x0F | version << 4
+    value[8] = value[8] & 0x3F | 0x80
+    text = value.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

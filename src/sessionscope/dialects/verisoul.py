@@ -7,27 +7,36 @@ Auth is a secret key in `x-api-key`. A missing session answers Verisoul's own
 from __future__ import annotations
 
 import math
-import uuid
+import os
 from typing import Any
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from sessionscope.dialects.shared import (
-    error_json,
-    find_session,
+    CompatRequest,
+    CompatRouter,
+    Handler,
+    find_stored,
     known,
     secret_principal,
+    uuid_text,
     visible_sites,
 )
-from sessionscope.http.body import raw_json
 from sessionscope.http.errors import ApiError
 from sessionscope.http.openapi import Operation, Parameter
 from sessionscope.http.state import AppState
-from sessionscope.model import DeviceCategory, Risk, RiskSignal, Session
+from sessionscope.model import (
+    Behaviour,
+    Browser,
+    Device,
+    DeviceCategory,
+    Location,
+    Network,
+    Risk,
+    RiskSignal,
+    Session,
+)
 
 PREFIX = "/compat/verisoul"
 NOT_FOUND_MESSAGE = "Session ID not found"
@@ -135,12 +144,41 @@ class VerisoulError(Struct):
 # ---- rendering --------------------------------------------------------------------------
 
 
+class VerisoulSource(Struct, kw_only=True):
+    """The fields of the native session this view reads; the rest of the document is skipped."""
+
+    id: str
+    site_uuid: str
+    created_at: str
+    account_ids: list[str] = []
+    device_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    device: Device = msgspec.field(default_factory=Device)
+    browser: Browser = msgspec.field(default_factory=Browser)
+    location: Location = msgspec.field(default_factory=Location)
+    network: Network = msgspec.field(default_factory=Network)
+    behaviour: Behaviour = msgspec.field(default_factory=Behaviour)
+    risk: Risk = msgspec.field(default_factory=Risk)
+
+
+Source = Session | VerisoulSource
+_source = msgspec.json.Decoder(VerisoulSource)
+_SIGNALS = VerisoulRiskSignals.__struct_fields__
+_SCORED = frozenset(VerisoulRiskSignalScores.__struct_fields__)
+
+
+def request_id() -> str:
+    """A fresh random UUID (version 4), as uuid.uuid4() makes it."""
+    return uuid_text(os.urandom(16), 4)
+
+
 def whole_gigabytes(memory: float | None) -> int | None:
     """Verisoul's memory is an integer of GB; browsers report 0.25, 0.5, 1, 2, 4, 8 ..."""
     return None if memory is None else math.floor(memory + 0.5)
 
 
-def network(session: Session) -> VerisoulNetwork:
+def network(session: Source) -> VerisoulNetwork:
     kind = session.network.connection_type
     return VerisoulNetwork(
         ip_address=known(session.network.ip_address or session.ip),
@@ -149,7 +187,7 @@ def network(session: Session) -> VerisoulNetwork:
     )
 
 
-def location(session: Session) -> VerisoulLocation:
+def location(session: Source) -> VerisoulLocation:
     where = session.location
     return VerisoulLocation(
         continent=known(where.continent),
@@ -163,7 +201,7 @@ def location(session: Session) -> VerisoulLocation:
     )
 
 
-def browser(session: Session) -> VerisoulBrowser:
+def browser(session: Source) -> VerisoulBrowser:
     agent = session.browser
     return VerisoulBrowser(
         type=known(agent.type),
@@ -174,7 +212,7 @@ def browser(session: Session) -> VerisoulBrowser:
     )
 
 
-def device(session: Session) -> VerisoulDevice:
+def device(session: Source) -> VerisoulDevice:
     machine = session.device
     return VerisoulDevice(
         category=known(machine.category),
@@ -188,7 +226,7 @@ def device(session: Session) -> VerisoulDevice:
     )
 
 
-def bot(session: Session) -> VerisoulBot:
+def bot(session: Source) -> VerisoulBot:
     counts = session.behaviour
     return VerisoulBot(
         mouse_num_events=counts.mouse_num_events,
@@ -199,27 +237,26 @@ def bot(session: Session) -> VerisoulBot:
     )
 
 
-def _judged(risk: Risk) -> dict[str, RiskSignal]:
-    names = VerisoulRiskSignals.__struct_fields__
-    found = {name: getattr(risk, name) for name in names}
-    return {name: signal for name, signal in found.items() if signal is not None}
+def _judged(risk: Risk) -> list[tuple[str, RiskSignal]]:
+    found = ((name, getattr(risk, name)) for name in _SIGNALS)
+    return [(name, signal) for name, signal in found if signal is not None]
 
 
-def risk_signals(risk: Risk) -> VerisoulRiskSignals:
-    return VerisoulRiskSignals(**{name: s.flag for name, s in _judged(risk).items()})
+def risk_signals(judged: list[tuple[str, RiskSignal]]) -> VerisoulRiskSignals:
+    return VerisoulRiskSignals(**{name: signal.flag for name, signal in judged})
 
 
-def risk_signal_scores(risk: Risk) -> VerisoulRiskSignalScores:
-    scored = set(VerisoulRiskSignalScores.__struct_fields__)
+def risk_signal_scores(judged: list[tuple[str, RiskSignal]]) -> VerisoulRiskSignalScores:
     return VerisoulRiskSignalScores(
-        **{name: s.score for name, s in _judged(risk).items() if name in scored}
+        **{name: signal.score for name, signal in judged if name in _SCORED}
     )
 
 
-def render(session: Session, request_id: str) -> VerisoulSession:
+def render(session: Source, request_id: str) -> VerisoulSession:
     where = session.location
+    judged = _judged(session.risk)
     return VerisoulSession(
-        account_ids=list(session.account_ids),
+        account_ids=session.account_ids,
         request_id=request_id,
         project_id=session.site_uuid,
         session_id=session.id,
@@ -231,8 +268,8 @@ def render(session: Session, request_id: str) -> VerisoulSession:
         browser=browser(session),
         device=device(session),
         bot=bot(session),
-        risk_signals=risk_signals(session.risk),
-        risk_signal_scores=risk_signal_scores(session.risk),
+        risk_signals=risk_signals(judged),
+        risk_signal_scores=risk_signal_scores(judged),
     )
 
 
@@ -271,7 +308,7 @@ def envelope(error: ApiError) -> bytes:
     return _encoder.encode(VerisoulError(status_code=error.status, message=error.message))
 
 
-class VerisoulApi:
+class VerisoulApi(CompatRouter):
     prefix = PREFIX
     operations: tuple[Operation, ...] = OPERATIONS
     security: dict[str, Any] = SECURITY
@@ -279,22 +316,19 @@ class VerisoulApi:
     def __init__(self, state: AppState) -> None:
         self.state = state
 
-    def routes(self) -> list[BaseRoute]:
-        return [Route(PREFIX + "/session/{session_id}", self.get, methods=["GET"])]
+    def direct_routes(self) -> list[tuple[str, Handler]]:
+        return [(PREFIX + "/session/{session_id}", self.get)]
 
-    def error_response(self, error: ApiError) -> Response:
-        return error_json(envelope(error), error)
+    def envelope(self, error: ApiError) -> bytes:
+        return envelope(error)
 
-    async def get(self, request: Request) -> Response:
+    async def get(self, request: CompatRequest) -> bytes:
         principal = await secret_principal(
             self.state, request.headers, bearer=False, forbidden_status=401
         )
-        session = await find_session(
-            self.state,
-            principal.tenant,
-            request.path_params["session_id"],
-            visible_sites(principal),
+        stored = await find_stored(
+            self.state, principal.tenant, request.params["session_id"], visible_sites(principal)
         )
-        if session is None:
+        if stored is None:
             raise ApiError(400, "session_not_found", NOT_FOUND_MESSAGE)
-        return raw_json(_encoder.encode(render(session, str(uuid.uuid4()))))
+        return _encoder.encode(render(_source.decode(stored.doc), request_id()))

@@ -7,17 +7,14 @@ clock-skew window (auth/nonces.py). Dates look like Zephr's own example,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-from sessionscope import ingest
-from sessionscope.auth.keys import Principal, principal_of
+from sessionscope.auth.keys import Principal
 from sessionscope.auth.nonces import nonce_memory
 from sessionscope.auth.secretbox import SecretBox
 from sessionscope.auth.zephr_hmac import (
@@ -28,15 +25,31 @@ from sessionscope.auth.zephr_hmac import (
     within_skew,
 )
 from sessionscope.clock import ms_to_rfc3339, now_ms, rfc3339_to_ms
-from sessionscope.dialects.shared import admit, error_json, find_session, known, unauthorized
+from sessionscope.dialects.shared import (
+    CompatRequest,
+    CompatRouter,
+    Handler,
+    admit,
+    find_stored,
+    known,
+    unauthorized,
+)
 from sessionscope.dialects.shared import not_found as session_not_found
 from sessionscope.dialects.shared import visible_sites as key_sites
-from sessionscope.http.body import raw_json
 from sessionscope.http.errors import ApiError
 from sessionscope.http.openapi import Operation, Parameter
 from sessionscope.http.state import AppState
-from sessionscope.model import ApiKey, Session, SessionState
-from sessionscope.store.base import SessionQuery
+from sessionscope.model import (
+    Access,
+    ApiKey,
+    Browser,
+    Device,
+    Location,
+    Session,
+    SessionState,
+    SessionStatus,
+)
+from sessionscope.store.base import SessionQuery, StoredSession
 
 PREFIX = "/compat/zephr"
 NOT_FOUND = "No session found. The site or the session ID is invalid."
@@ -117,6 +130,57 @@ class ZephrError(Struct):
     message: str
 
 
+# ---- what is read of the native session ---------------------------------------------------
+
+
+class ZephrEntrySource(Struct, kw_only=True):
+    """What one entry of `sessions` reads; the rest of the document is skipped. Fields are
+    in the document's order, which msgspec matches fastest."""
+
+    id: str
+    created_at: str
+    expires_at: str | None
+    released_at: str | None = None
+    state: SessionState
+    status: SessionStatus
+    device: Device = msgspec.field(default_factory=Device)
+    browser: Browser = msgspec.field(default_factory=Browser)
+    location: Location = msgspec.field(default_factory=Location)
+
+
+class _User(Struct):
+    id: str
+
+
+class ZephrSource(Struct, kw_only=True):
+    """What the whole answer reads of the requested session (in the document's order)."""
+
+    id: str
+    tenant: str
+    site: str
+    version: int
+    created_at: str
+    updated_at: str
+    expires_at: str | None
+    released_at: str | None = None
+    state: SessionState
+    status: SessionStatus
+    user: _User | None = None
+    device: Device = msgspec.field(default_factory=Device)
+    browser: Browser = msgspec.field(default_factory=Browser)
+    location: Location = msgspec.field(default_factory=Location)
+    access: Access = msgspec.field(default_factory=Access)
+    session_variables: dict[str, Any] = {}
+    test_groups: dict[str, Any] = {}
+    second_party_data: dict[str, Any] = {}
+
+
+Source = Session | ZephrSource
+EntrySource = Source | ZephrEntrySource
+_source = msgspec.json.Decoder(ZephrSource)
+_entry_source = msgspec.json.Decoder(ZephrEntrySource)
+
+
 # ---- rendering --------------------------------------------------------------------------
 
 
@@ -128,6 +192,7 @@ def zephr_date(text: str) -> str:
     return f"{text[:10]} {hour}:{text[14:16]} {'AM' if hour < '12' else 'PM'} UTC"
 
 
+@functools.cache  # the few field names of meters and credits
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
@@ -145,7 +210,7 @@ def operating_system(platform: str | None) -> str | None:
     return OPERATING_SYSTEMS.get(platform, platform) if platform is not None else None
 
 
-def session_entry(session: Session, supplied: bool) -> ZephrSessionEntry:
+def session_entry(session: EntrySource, supplied: bool) -> ZephrSessionEntry:
     ended = session.released_at if session.status == "released" else session.expires_at
     category = session.device.category
     return ZephrSessionEntry(
@@ -164,11 +229,11 @@ def session_entry(session: Session, supplied: bool) -> ZephrSessionEntry:
     )
 
 
-def access_model(session: Session) -> ZephrAccessModel:
-    access = msgspec.to_builtins(session.access)
+def access_model(session: Source) -> ZephrAccessModel:
+    access = session.access
     return ZephrAccessModel(
-        meters=camel_keys(access.get("meters") or {}),
-        credits=camel_keys(access.get("credits") or {}),
+        meters=camel_keys(msgspec.to_builtins(access.meters)) if access.meters else {},
+        credits=camel_keys(msgspec.to_builtins(access.credits)) if access.credits else {},
         delivered_entitlements=[
             ZephrDeliveredEntitlement(
                 id=item.id,
@@ -176,15 +241,15 @@ def access_model(session: Session) -> ZephrAccessModel:
                 metered_by=list(item.metered_by),
                 credited_by=list(item.credited_by),
             )
-            for item in session.access.delivered_entitlements
+            for item in access.delivered_entitlements
         ],
-        granted_bundles=list(session.access.granted_bundles),
-        jwt_bundles=list(session.access.jwt_bundles),
-        user_state=known(session.access.user_state),
+        granted_bundles=list(access.granted_bundles),
+        jwt_bundles=list(access.jwt_bundles),
+        user_state=known(access.user_state),
     )
 
 
-def render(session: Session, user_sessions: Sequence[Session]) -> ZephrSession:
+def render(session: Source, user_sessions: Sequence[EntrySource]) -> ZephrSession:
     """The requested session first (`supplied`), then the user's other active sessions."""
     others = [other for other in user_sessions if other.id != session.id]
     return ZephrSession(
@@ -251,7 +316,7 @@ def envelope(error: ApiError) -> bytes:
     return _encoder.encode(ZephrError(message))
 
 
-class ZephrApi:
+class ZephrApi(CompatRouter):
     prefix = PREFIX
     operations: tuple[Operation, ...] = OPERATIONS
     security: dict[str, Any] = SECURITY
@@ -261,60 +326,63 @@ class ZephrApi:
         self.nonces = nonce_memory(state.store, state.redis, state.settings.redis_prefix)
         self.secrets: dict[str, str] = {}
 
-    def routes(self) -> list[BaseRoute]:
+    def direct_routes(self) -> list[tuple[str, Handler]]:
         return [
-            Route(PREFIX + "/v4/sessions/{site}/{sessionId}", self.by_site, methods=["GET"]),
-            Route(PREFIX + "/v3/sessions/{id}", self.by_id, methods=["GET"]),
+            (PREFIX + "/v4/sessions/{site}/{sessionId}", self.by_site),
+            (PREFIX + "/v3/sessions/{id}", self.by_id),
         ]
 
-    def error_response(self, error: ApiError) -> Response:
-        return error_json(envelope(error), error)
+    def envelope(self, error: ApiError) -> bytes:
+        return envelope(error)
 
-    async def by_site(self, request: Request) -> Response:
+    async def by_site(self, request: CompatRequest) -> bytes:
         principal = await self.signed_principal(request)
-        site = request.path_params["site"]
+        site = request.params["site"]
         if principal.site not in (None, site):
             raise session_not_found(NOT_FOUND)
-        found = await find_session(
-            self.state, principal.tenant, request.path_params["sessionId"], (site,)
+        found = await find_stored(
+            self.state, principal.tenant, request.params["sessionId"], (site,)
         )
         return await self.answer(found)
 
-    async def by_id(self, request: Request) -> Response:
+    async def by_id(self, request: CompatRequest) -> bytes:
         principal = await self.signed_principal(request)
-        found = await find_session(
-            self.state, principal.tenant, request.path_params["id"], key_sites(principal)
+        found = await find_stored(
+            self.state, principal.tenant, request.params["id"], key_sites(principal)
         )
         return await self.answer(found)
 
-    async def answer(self, session: Session | None) -> Response:
-        if session is None:
+    async def answer(self, stored: StoredSession | None) -> bytes:
+        if stored is None:
             raise session_not_found(NOT_FOUND)
-        return raw_json(_encoder.encode(render(session, await self.user_sessions(session))))
+        session = _source.decode(stored.doc)
+        return _encoder.encode(render(session, await self.user_sessions(session)))
 
-    async def user_sessions(self, session: Session) -> list[Session]:
-        """The user's active sessions on the session's site (none for an anonymous visitor)."""
+    async def user_sessions(self, session: ZephrSource) -> list[ZephrEntrySource]:
+        """The user's other active sessions on the session's site (none for an anonymous
+        visitor); the requested one, already read, is not decoded again."""
         if session.user is None:
             return []
-        moment = now_ms()
         query = SessionQuery(
             tenant=session.tenant, sites=(session.site,), user_id=session.user.id, status="active"
         )
-        rows = await self.state.store.list_sessions(query, None, MAX_USER_SESSIONS, moment)
-        return [ingest.current_session(row, moment) for row in rows]
+        rows = await self.state.store.list_sessions(query, None, MAX_USER_SESSIONS, now_ms())
+        return [_entry_source.decode(row.doc) for row in rows if row.id != session.id]
 
-    async def signed_principal(self, request: Request) -> Principal:
+    async def signed_principal(self, request: CompatRequest) -> Principal:
         """The key pair that signed this request; each check failing is a 401."""
         credentials = fresh_credentials(request.headers.get("authorization"), now_ms())
         key = await self.key_pair(credentials.access_key)
         secret = self.secret_of(key.secret_ciphertext or "", self.state.box)
-        query = request.scope.get("query_string", b"").decode("latin-1")
-        if not verify(credentials, secret, request.method, signed_paths(request), query):
+        paths = signed_paths(request.path)
+        if not verify(credentials, secret, request.method, paths, request.query_string):
             raise unauthorized("the signature does not match the request")
         expires_ms = credentials.timestamp_ms + MAX_SKEW_MS
         if not await self.nonces.first_use(key.id, credentials.nonce, expires_ms, now_ms()):
             raise unauthorized("the nonce has been used before")
-        principal = principal_of(key)
+        principal = await self.state.verifier.principal(credentials.access_key)
+        if principal is None:  # revoked between the two looks at the cache
+            raise unauthorized("the access key is unknown or revoked")
         await admit(self.state, principal, forbidden_status=401)
         return principal
 
@@ -345,8 +413,6 @@ def fresh_credentials(header: str | None, moment_ms: int) -> HmacCredentials:
     return credentials
 
 
-def signed_paths(request: Request) -> list[str]:
+def signed_paths(path: str) -> list[str]:
     """The path as sent, and without our prefix (a client may sign Zephr's own path)."""
-    raw = request.scope.get("raw_path")
-    path = raw.decode("latin-1").partition("?")[0] if raw else request.url.path
     return [path, path.removeprefix(PREFIX)] if path.startswith(PREFIX + "/") else [path]

@@ -62,6 +62,12 @@ def _has_nul(scope: Scope) -> bool:
     return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
 
 
+def _rsgi_has_nul(scope: RsgiScope) -> bool:
+    """As `_has_nul`; such a request goes through ASGI, which refuses it in its envelope."""
+    query = scope.query_string
+    return "\x00" in scope.path or "%00" in query or "\x00" in query
+
+
 async def _send(send: Send, answer: Answer) -> None:
     status, headers, body = answer
     raw = [(name.encode(), value.encode()) for name, value in headers]
@@ -196,13 +202,16 @@ class SessionscopeApp:
 
     # RSGI (what `sessionscope serve` runs): the hot routes natively, all else through ASGI.
     async def __rsgi__(self, scope: RsgiScope, protocol: RsgiProtocol) -> None:
-        if scope.proto == "http":
+        if scope.proto == "http" and not _rsgi_has_nul(scope):
             method, path = scope.method, scope.path
-            if method == "GET" and (session_id := session_id_of(path)) is not None:
-                headers = credentials(scope.headers.get)
-                protocol.response_bytes(*await read_answer(self.state, headers, session_id))
-                return
-            if method == "POST" and path == SESSIONS_PATH:
+            if method == "GET":
+                if (session_id := session_id_of(path)) is not None:
+                    headers = credentials(scope.headers.get)
+                    protocol.response_bytes(*await read_answer(self.state, headers, session_id))
+                    return
+                if path.startswith(COMPAT_PREFIX) and await self.compat.rsgi(scope, protocol):
+                    return
+            elif method == "POST" and path == SESSIONS_PATH:
                 protocol.response_bytes(*await self._create_over_rsgi(scope, protocol))
                 return
         await call_asgi(self, scope, protocol)

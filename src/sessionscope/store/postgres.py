@@ -351,13 +351,18 @@ class PostgresStore:
 
     # HMAC nonces of the compatible APIs (issue 6) ----------------------------
     async def remember_nonces(self, nonces: list[tuple[str, str, int]], now_ms: int) -> list[bool]:
-        statement = nonces_sql.remember_nonce_sql(sql.dollar)
-        with _translated("remember nonces"):
-            async with self._ready().acquire() as conn, conn.transaction():
-                return [
-                    _row_count(await conn.execute(statement, *entry, now_ms)) == 1
-                    for entry in nonces
-                ]
+        firsts = nonces_sql.first_places(nonces)
+        unique = [entry for entry, first in zip(nonces, firsts, strict=True) if first]
+        if not unique:
+            return firsts
+        key_ids, values, expiries = (list(column) for column in zip(*unique, strict=True))
+        statement = nonces_sql.POSTGRES_REMEMBER_NONCES
+        rows = await self._fetch("remember nonces", statement, key_ids, values, expiries, now_ms)
+        written = {(row[0], row[1]) for row in rows}
+        return [
+            first and (key_id, nonce) in written
+            for (key_id, nonce, _), first in zip(nonces, firsts, strict=True)
+        ]
 
     async def purge_nonces(self, now_ms: int) -> int:
         return await self._execute(

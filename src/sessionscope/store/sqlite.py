@@ -221,6 +221,127 @@ def _translate(error: Exception) -> Exception:
     return error
 
 
+class _NonceFile:
+    """The HMAC nonces, in a database file of their own beside the store's (`<file>-nonces`).
+
+    Every instance on the store opens the same file, so a nonce stays single-use across
+    them. Nonces are written on every signed request, and a file of their own keeps those
+    commits away from the store's: there each would make every reader drop its memory map
+    of the whole file and fault it in again on its next read, and would queue behind the
+    session writes.
+
+    A batch is written on the event loop's own thread when the file's write lock is free:
+    a commit that does not wait for the disk (durability `normal`: no fsync in WAL mode)
+    takes microseconds, far less than a round trip through a writer thread, whose every
+    statement must win the GIL back from the busy loop. When the lock is taken (another
+    instance writing, a purge) or durability is `strict`, the batch goes to this file's
+    writer thread, which waits for the lock. Checkpoints run on a worker thread.
+    """
+
+    def __init__(self, store_path: str, durability: str) -> None:
+        self.path = store_path + "-nonces"
+        self._durability = durability
+        self._writer: _Writer | None = None
+        self._direct: sqlite3.Connection | None = None  # the loop's: it never waits
+        self._has_table = False
+        self._commits = 0
+        self._checkpointing: asyncio.Task[None] | None = None
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn` in one transaction, at once if the write lock is free, else on the thread."""
+        if self._direct is not None:
+            try:
+                return self._write_now(self._direct, fn)
+            except _LockTaken:
+                pass
+        return await self.write_on_thread(fn)
+
+    async def write_on_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._writer is None:
+            self._writer = _Writer(self.path, self._durability)
+        job = fn if self._has_table else _after_nonce_table(fn)
+        result: T = await self._writer.submit(job)
+        self._has_table = True
+        if self._direct is None and self._durability != "strict":
+            self._direct = _connect(self.path, self._durability)
+            self._direct.execute("PRAGMA busy_timeout=0")
+            self._direct.execute("PRAGMA wal_autocheckpoint=0")  # see _checkpoint_soon
+        return result
+
+    def _write_now(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn` in a transaction on this thread; _LockTaken, all undone, if it would wait."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            result = fn(conn)
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            _roll_back(conn)
+            if getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
+                raise _LockTaken from None
+            raise _translate(error) from error
+        except BaseException:
+            _roll_back(conn)
+            raise
+        self._checkpoint_soon()
+        return result
+
+    def _checkpoint_soon(self) -> None:
+        """Every so many commits, copy the log into the file on a worker thread: a
+        checkpoint syncs the file to disk, which the loop must not wait for."""
+        self._commits += 1
+        if self._commits >= _NONCE_COMMITS_PER_CHECKPOINT and self._checkpointing is None:
+            self._commits = 0
+            self._checkpointing = asyncio.ensure_future(self._run_checkpoint())
+
+    async def _run_checkpoint(self) -> None:
+        try:
+            await asyncio.to_thread(_checkpoint, self.path, self._durability)
+        except sqlite3.Error:
+            pass  # PASSIVE does what it can; the next one copies the rest
+        finally:
+            self._checkpointing = None
+
+    def close(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+        self._has_table = False
+
+
+_NONCE_COMMITS_PER_CHECKPOINT = 500
+
+
+class _LockTaken(Exception):
+    """Another connection holds the nonce file's write lock."""
+
+
+def _after_nonce_table(fn: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
+    """`fn`, after making the nonce table if the file does not have it yet (idempotent)."""
+
+    def first_write(conn: sqlite3.Connection) -> T:
+        for statement in nonces_sql.SQLITE_NONCE_FILE_SCHEMA:
+            conn.execute(statement)
+        return fn(conn)
+
+    return first_write
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _checkpoint(path: str, durability: str) -> None:
+    conn = _connect(path, durability)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        conn.close()
+
+
 class SQLiteStore:
     url_scheme = "sqlite"
 
@@ -230,6 +351,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._writer: _Writer | None = None
         self._sites = SiteCache()
+        self._nonces = _NonceFile(self.path, durability)
 
     async def open(self) -> None:
         parent = Path(self.path).parent
@@ -240,6 +362,7 @@ class SQLiteStore:
         if self._writer is not None:
             self._writer.stop()
             self._writer = None
+        self._nonces.close()
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -455,13 +578,22 @@ class SQLiteStore:
     # HMAC nonces of the compatible APIs (issue 6) ----------------------------
     async def remember_nonces(self, nonces: list[tuple[str, str, int]], now_ms: int) -> list[bool]:
         statement = nonces_sql.remember_nonce_sql(sql.qmark)
-        return await self._write(
+        self._require_open()
+        return await self._nonces.write(
             lambda c: [c.execute(statement, (*entry, now_ms)).rowcount == 1 for entry in nonces]
         )
 
     async def purge_nonces(self, now_ms: int) -> int:
+        """On the nonce file's thread: a purge may delete many rows."""
         statement = nonces_sql.purge_nonces_sql(sql.qmark)
-        return await self._write(lambda c: c.execute(statement, (now_ms,)).rowcount)
+        self._require_open()
+        return await self._nonces.write_on_thread(
+            lambda c: c.execute(statement, (now_ms,)).rowcount
+        )
+
+    def _require_open(self) -> None:
+        if self._writer is None:
+            raise StoreError("the store is not open")
 
     # device identity (issue 4) -------------------------------------------------
     async def find_device_by_token(
