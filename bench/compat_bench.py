@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import bench.http_bench  # noqa: F401  (registers nginx_get, the reference, first)
 from bench.context import Context, Load, sessionscope_bin
-from bench.procs import Child, free_port, wait_http
+from bench.procs import Child
 from bench.registry import Result, measurement
 
 TARGET_RATIO = 0.25
@@ -57,25 +57,8 @@ def compat_server(ctx: Context) -> CompatServer:
         timeout=60,
     )
     pair = json.loads(output.strip().splitlines()[-1])
-    port = free_port()
-    argv = [
-        sessionscope_bin(),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(ctx.params.workers),
-        "--database-url",
-        ctx.database_url,
-    ]
     env = dict(os.environ, SESSIONSCOPE_COMPAT_RATE_LIMIT=_UNLIMITED)
-    child = ctx.processes.start(
-        "sessionscope serve (compat)", argv, ctx.workdir / "compat.out", env
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/healthz", child, timeout=60)
+    child, base = ctx.start_server("sessionscope serve (compat)", ctx.params.workers, env)
     server = CompatServer(child, base, pair["access_key"], pair["secret_key"])
     _servers[id(ctx)] = server
     return server

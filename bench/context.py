@@ -161,7 +161,9 @@ class Context:
             self._server = self.start_server("sessionscope serve", self.params.workers)
         return self._server
 
-    def start_server(self, label: str, workers: int) -> tuple[Child, str]:
+    def start_server(
+        self, label: str, workers: int, env: dict[str, str] | None = None
+    ) -> tuple[Child, str]:
         """Another `sessionscope serve` on the run's database; the caller stops it."""
         self.dataset()
         port = free_port()
@@ -178,7 +180,7 @@ class Context:
             self.database_url,
         ]
         log_name = label.replace(" ", "-").replace("(", "").replace(")", "") + ".out"
-        child = self.processes.start(label, argv, self.workdir / log_name)
+        child = self.processes.start(label, argv, self.workdir / log_name, env)
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/healthz", child, timeout=60)
         return child, base

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 import redis
 
-from tests.pg import create_test_database, drop_test_database
+from sessionscope.store import open_store
+from sessionscope.store.base import Store
+from tests.pg import PostgresUnavailableError, create_test_database, drop_test_database
 from tests.server import Server, init_tenant
 
 BACKENDS = ["sqlite", "postgres"]
@@ -51,6 +55,52 @@ def postgres_url() -> Iterator[str]:
     url = create_test_database()
     yield url
     drop_test_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each backend for one test; a PostgreSQL one is dropped after."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    try:
+        url = create_test_database()
+    except PostgresUnavailableError as error:
+        unreachable = str(error)
+    else:
+        request.addfinalizer(lambda: drop_test_database(url))
+        return url
+    pytest.fail(unreachable, pytrace=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def run_database_url(request: pytest.FixtureRequest) -> str:
+    """The run's own database of each backend, shared by tests that use tenants of their own."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@contextlib.asynccontextmanager
+async def migrated_store(url: str) -> AsyncIterator[Store]:
+    """An open, migrated store on `url`, closed after."""
+    store = open_store(url)
+    await store.open()
+    try:
+        await store.migrate()
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def fresh_store(fresh_database_url: str) -> AsyncIterator[Store]:
+    async with migrated_store(fresh_database_url) as store:
+        yield store
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def run_store(run_database_url: str) -> AsyncIterator[Store]:
+    async with migrated_store(run_database_url) as store:
+        yield store
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

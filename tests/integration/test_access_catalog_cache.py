@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import msgspec
@@ -24,21 +23,11 @@ from tests.judgecases import MAC_CHROME
 AT = 1_780_000_000_000
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
 
 
-@pytest_asyncio.fixture(loop_scope="function")
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = open_store(database_url)
-    await opened.open()
-    await opened.migrate()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+@pytest.fixture
+def store(run_store: Store) -> Store:
+    return run_store
 
 
 @pytest_asyncio.fixture(loop_scope="function")
@@ -92,12 +81,12 @@ async def test_every_change_through_this_process_shows_at_once(store: Store, ten
 
 
 async def test_a_change_by_another_process_shows_when_the_entry_expires(
-    store: Store, tenant: str, database_url: str
+    store: Store, tenant: str, run_database_url: str
 ) -> None:
     clock = FakeClock()
     catalog_cache(store).clock = clock
     assert await bundles_of_a_new_session(store, tenant) == []
-    another = open_store(database_url)  # another worker or the CLI: a cache of its own
+    another = open_store(run_database_url)  # another worker or the CLI: a cache of its own
     await another.open()
     try:
         await admin.set_defaults(another, tenant, "web", AccessDefaults(anonymous="free"), AT)

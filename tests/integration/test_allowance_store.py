@@ -4,42 +4,24 @@ rollover, and the purge of ended periods and ended sessions."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from sessionscope.clock import ms_to_rfc3339
 from sessionscope.model import Session
-from sessionscope.store import open_store
 from sessionscope.store.allowance import ConsumePlan, Usage, UsageKey
 from sessionscope.store.base import Store
-from tests.pg import create_test_database, drop_test_database
 
 T0 = 1_767_225_600_000
 DAY = 86_400_000
 KEY = UsageKey("acme", "web", "meter:daily", "user:alice")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'allowance.db'}"
-    url = create_test_database()
-    request.addfinalizer(lambda: drop_test_database(url))
-    return url
 
 
-@pytest_asyncio.fixture(loop_scope="function")
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = open_store(database_url)
-    await opened.open()
-    await opened.migrate()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+@pytest.fixture
+def store(fresh_store: Store) -> Store:
+    return fresh_store
 
 
 def plan(now: int, content: str, size: int = 7, unique: bool = False) -> ConsumePlan:

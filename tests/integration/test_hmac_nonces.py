@@ -6,41 +6,25 @@ import asyncio
 import sqlite3
 import threading
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from redis.asyncio import Redis
 
 from sessionscope.auth.nonces import RedisNonces, StoreNonces
 from sessionscope.store import open_store
 from sessionscope.store import sqlite as sqlite_store
 from sessionscope.store.base import Store
-from tests.pg import create_test_database, drop_test_database
 
 NOW = 1_750_000_000_000
 WINDOW = 300_000
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'nonces.db'}"
-    url = create_test_database()
-    request.addfinalizer(lambda: drop_test_database(url))
-    return url
 
 
-@pytest_asyncio.fixture(loop_scope="function")
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = open_store(database_url)
-    await opened.open()
-    await opened.migrate()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+@pytest.fixture
+def store(fresh_store: Store) -> Store:
+    return fresh_store
 
 
 async def remember(store: Store, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> bool:

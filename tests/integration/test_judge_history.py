@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -27,7 +26,6 @@ from sessionscope.judge.records import (
 )
 from sessionscope.judge.velocity import RedisVelocity, StoreVelocity
 from sessionscope.model import RiskSignal, Session, SessionCreate, Site, Tenant, User
-from sessionscope.store import open_store
 from sessionscope.store.base import Cursor, Store
 from tests.judgecases import MAC_CHROME
 
@@ -36,21 +34,11 @@ MINUTE = 60_000
 HOUR = 60 * MINUTE
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
 
 
-@pytest_asyncio.fixture(loop_scope="function")
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = open_store(database_url)
-    await opened.open()
-    await opened.migrate()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+@pytest.fixture
+def store(run_store: Store) -> Store:
+    return run_store
 
 
 @pytest_asyncio.fixture(loop_scope="function")

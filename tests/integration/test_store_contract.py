@@ -26,7 +26,6 @@ from sessionscope.store.base import (
 from sessionscope.store.postgres import PostgresStore
 from sessionscope.store.schema import migrations_for
 from sessionscope.store.sqlite import SQLiteStore
-from tests.pg import PostgresUnavailableError, create_test_database, drop_test_database
 
 BASE_MS = 1_750_000_000_000
 HOUR = 3_600_000
@@ -36,25 +35,10 @@ SITE_UUIDS = uuid.UUID("6f1c1f43-6a4e-4c1e-9d43-1b2b3c4d5e6f")
 # fixtures --------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A URL of an empty database of each backend; a PostgreSQL one is dropped after."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    try:
-        url = create_test_database()
-    except PostgresUnavailableError as error:
-        unreachable = str(error)
-    else:
-        request.addfinalizer(lambda: drop_test_database(url))
-        return url
-    pytest.fail(unreachable, pytrace=False)
-
-
 @pytest_asyncio.fixture(loop_scope="function")
-async def empty_store(database_url: str) -> AsyncIterator[Store]:
+async def empty_store(fresh_database_url: str) -> AsyncIterator[Store]:
     """An open store on a database no migration has touched."""
-    store = open_store(database_url)
+    store = open_store(fresh_database_url)
     await store.open()
     try:
         yield store
@@ -167,8 +151,8 @@ async def test_migrate_applies_every_version_once(empty_store: Store) -> None:
     assert [t.slug for t in await empty_store.list_tenants()] == ["acme"]
 
 
-async def test_instances_starting_together_migrate_once(database_url: str) -> None:
-    stores = [open_store(database_url) for _ in range(4)]
+async def test_instances_starting_together_migrate_once(fresh_database_url: str) -> None:
+    stores = [open_store(fresh_database_url) for _ in range(4)]
     for one in stores:
         await one.open()
     try:

@@ -12,6 +12,7 @@ from sessionscope.dialects.gate import CompatGate
 from sessionscope.dialects.shared import CompatRequest, CompatRouter, Handler
 from sessionscope.http.errors import ApiError
 from sessionscope.store.base import StoreError
+from tests.rsgi_fakes import FakeHeaders, FakeScope
 
 PREFIX = "/compat/fake"
 
@@ -86,30 +87,6 @@ async def asgi_get(gate: CompatGate, path: str, headers: list[tuple[bytes, bytes
     return answer
 
 
-class RsgiHeaders:
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self.pairs = pairs
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return next((value for name, value in self.pairs if name == key), default)
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self.pairs)
-
-
-@dataclass
-class RsgiScope:
-    path: str
-    query_string: str
-    headers: RsgiHeaders
-    method: str = "GET"
-    proto: str = "http"
-    http_version: str = "1.1"
-    server: str = "127.0.0.1:8080"
-    client: str = "127.0.0.1:50123"
-    scheme: str = "http"
-
-
 class RsgiProtocol:
     def __init__(self) -> None:
         self.answers: list[Answer] = []
@@ -123,7 +100,7 @@ async def rsgi_get(
 ) -> Answer | None:
     path_only, _, query = path.partition("?")
     protocol = RsgiProtocol()
-    scope = RsgiScope(path_only, query, RsgiHeaders(headers), method)
+    scope = FakeScope(path_only, query, FakeHeaders(headers), method)
     if not await gate.rsgi(scope, protocol):
         return None
     [answer] = protocol.answers

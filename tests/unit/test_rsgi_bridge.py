@@ -4,39 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from starlette.types import Receive, Scope, Send
 
 from sessionscope.http.rsgi import asgi_scope, call_asgi, host_and_port
+from tests.rsgi_fakes import FakeHeaders, FakeScope
 
 
-class Headers:
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self.pairs = pairs
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return next((value for name, value in self.pairs if name == key), default)
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self.pairs)
-
-
-@dataclass
-class FakeScope:
-    path: str = "/v1/things/a b"
-    query_string: str = "x=%20y&z=1"
-    method: str = "POST"
-    headers: Headers = field(
-        default_factory=lambda: Headers([("x-thing", "one"), ("x-thing", "two")])
-    )
-    proto: str = "http"
-    http_version: str = "1.1"
-    server: str = "127.0.0.1:8080"
-    client: str = "[::1]:50123"
-    scheme: str = "http"
+def posted_scope(method: str = "POST") -> FakeScope:
+    """A request with a path to decode, a query, a repeated header and an IPv6 client."""
+    headers = FakeHeaders([("x-thing", "one"), ("x-thing", "two")])
+    return FakeScope("/v1/things/a b", "x=%20y&z=1", headers, method, client="[::1]:50123")
 
 
 class Stream:
@@ -81,7 +61,7 @@ def test_addresses_become_host_and_port(address: str, expected: tuple[str, int])
 
 
 def test_scope_keeps_path_query_and_repeated_headers() -> None:
-    scope = asgi_scope(FakeScope())
+    scope = asgi_scope(posted_scope())
     assert scope["type"] == "http" and scope["method"] == "POST"
     assert scope["path"] == "/v1/things/a b" and scope["query_string"] == b"x=%20y&z=1"
     assert scope["headers"] == [(b"x-thing", b"one"), (b"x-thing", b"two")]
@@ -98,7 +78,7 @@ async def test_body_arrives_in_chunks_and_a_single_answer_is_sent_whole() -> Non
         await send({"type": "http.response.body", "body": b"done"})
 
     protocol = FakeProtocol([b"he", b"llo"])
-    await call_asgi(app, FakeScope(), protocol)
+    await call_asgi(app, posted_scope(), protocol)
     assert b"".join(message["body"] for message in received) == b"hello"
     assert received[-1] == {"type": "http.request", "body": b"", "more_body": False}
     assert protocol.answers == [("bytes", 201, [("a", "1")], b"done")]
@@ -112,7 +92,7 @@ async def test_a_body_in_parts_is_streamed() -> None:
         await send({"type": "http.response.body", "body": b""})
 
     protocol = FakeProtocol([])
-    await call_asgi(app, FakeScope(method="GET"), protocol)
+    await call_asgi(app, posted_scope("GET"), protocol)
     [(kind, status, _, stream)] = protocol.answers
     assert (kind, status, stream.sent) == ("stream", 200, [b"one", b"two"])
 
@@ -131,7 +111,7 @@ async def test_after_the_body_receive_waits_for_the_client_to_leave() -> None:
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    await call_asgi(app, FakeScope(method="GET"), protocol)
+    await call_asgi(app, posted_scope("GET"), protocol)
     assert messages[-1] == {"type": "http.disconnect"}
     assert protocol.answers == [("bytes", 204, [], b"")]
 
@@ -141,5 +121,5 @@ async def test_an_app_that_never_answers_still_gets_a_500() -> None:
         return None
 
     protocol = FakeProtocol([])
-    await call_asgi(app, FakeScope(method="GET"), protocol)
+    await call_asgi(app, posted_scope("GET"), protocol)
     assert protocol.answers == [("bytes", 500, [], b"")]

@@ -8,19 +8,16 @@ app's own routing, which answers 404 and 405 in the dialect's envelope as usual.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sessionscope.dialects.shared import CompatRequest, CompatRouter, Handler
-from sessionscope.http.errors import ApiError
+from sessionscope.http.errors import failure_of
 from sessionscope.http.router import Router
 from sessionscope.http.rsgi import RsgiProtocol, RsgiScope
-from sessionscope.store.base import StoreError
 
 PREFIX = "/compat/"
-log = logging.getLogger("sessionscope")
 _JSON = (b"content-type", b"application/json")
 _RSGI_JSON = [("content-type", "application/json")]
 
@@ -101,12 +98,6 @@ async def answer(route: DirectRoute, request: CompatRequest) -> tuple[int, bytes
     """Status, body and Retry-After seconds of the answer; errors in the API's envelope."""
     try:
         return 200, await route.handler(request), None
-    except ApiError as error:
-        return error.status, route.router.envelope(error), error.retry_after
-    except StoreError as error:
-        log.error("store error: %s", error)
-        failure = ApiError(503, "store_unavailable", "the store did not answer; retry")
-    except Exception as error:  # the envelope still applies; the traceback goes to the log
-        log.exception("unhandled error", exc_info=error)
-        failure = ApiError(500, "internal_error", "unexpected error; it has been logged")
-    return failure.status, route.router.envelope(failure), None
+    except Exception as error:
+        failure = failure_of(error)
+    return failure.status, route.router.envelope(failure), failure.retry_after

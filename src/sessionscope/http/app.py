@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator
 
 import msgspec
@@ -27,7 +26,7 @@ from sessionscope.http.admin import AdminApi
 from sessionscope.http.body import json_response, raw_json, read_limited
 from sessionscope.http.collect import CollectApi
 from sessionscope.http.demo import DemoPage
-from sessionscope.http.errors import ApiError
+from sessionscope.http.errors import ApiError, failure_of
 from sessionscope.http.events import SessionEvents
 from sessionscope.http.feedback import FeedbackApi
 from sessionscope.http.hot_routes import (
@@ -49,9 +48,6 @@ from sessionscope.http.users import UserSessions
 from sessionscope.purge import PurgeTask
 from sessionscope.runtime import build_state
 from sessionscope.store.base import StoreError
-
-log = logging.getLogger("sessionscope")
-
 
 # No store keeps NUL in text (PostgreSQL refuses it), so no request may carry one.
 _NUL_REFUSED = ApiError(400, "invalid_parameter", "the path and query must not contain NUL (%00)")
@@ -109,8 +105,8 @@ class SessionscopeApp:
             exception_handlers={
                 ApiError: self._api_error,
                 HTTPException: self._http_error,
-                StoreError: self._store_error,
-                Exception: self._unexpected,
+                StoreError: self._failure,
+                Exception: self._failure,
             },
             lifespan=self._lifespan,
         )
@@ -145,17 +141,8 @@ class SessionscopeApp:
         )
         return self._render(request, ApiError(exc.status_code, code, str(exc.detail)))
 
-    async def _store_error(self, request: Request, exc: Exception) -> Response:
-        log.error("store error: %s", exc)
-        return self._render(
-            request, ApiError(503, "store_unavailable", "the store did not answer; retry")
-        )
-
-    async def _unexpected(self, request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
-        return self._render(
-            request, ApiError(500, "internal_error", "unexpected error; it has been logged")
-        )
+    async def _failure(self, request: Request, exc: Exception) -> Response:
+        return self._render(request, failure_of(exc))
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Collection, Iterable
 from typing import Any
 
 import msgspec
 
+from sessionscope.store.base import StoreError
+
+log = logging.getLogger("sessionscope")
 _encoder = msgspec.json.Encoder()
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _NAMED = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]*)`")
@@ -30,6 +34,18 @@ class ApiError(Exception):
         self.message = message
         self.details = details or {}
         self.retry_after = retry_after
+
+
+def failure_of(error: Exception) -> ApiError:
+    """The answer to an exception a handler raised: an ApiError as it is, 503 for a store
+    that did not answer, 500 for anything else (logged with its traceback)."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, StoreError):
+        log.error("store error: %s", error)
+        return ApiError(503, "store_unavailable", "the store did not answer; retry")
+    log.exception("unhandled error", exc_info=error)
+    return ApiError(500, "internal_error", "unexpected error; it has been logged")
 
 
 def native_body(error: ApiError) -> bytes:

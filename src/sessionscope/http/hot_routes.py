@@ -4,13 +4,11 @@ for the app to send over RSGI in one call (or over ASGI in two messages)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from sessionscope.http.errors import ApiError, native_body
+from sessionscope.http.errors import failure_of, native_body
 from sessionscope.http.native import create_session, read_session
 from sessionscope.http.state import AppState
-from sessionscope.store.base import StoreError
 
 SESSIONS_PATH = "/v1/sessions"
 SESSION_PREFIX = SESSIONS_PATH + "/"
@@ -19,7 +17,6 @@ JSON = ("content-type", "application/json")
 
 Headers = list[tuple[str, str]]
 Answer = tuple[int, Headers, bytes]
-log = logging.getLogger("sessionscope")
 
 
 def session_id_of(path: str) -> str | None:
@@ -59,14 +56,8 @@ async def _create(
 async def _answer(work: Awaitable[Answer]) -> Answer:
     try:
         return await work
-    except ApiError as error:
-        failure = error
-    except StoreError as error:
-        log.error("store error: %s", error)
-        failure = ApiError(503, "store_unavailable", "the store did not answer; retry")
-    except Exception as error:  # the envelope still applies; the traceback goes to the log
-        log.exception("unhandled error", exc_info=error)
-        failure = ApiError(500, "internal_error", "unexpected error; it has been logged")
+    except Exception as error:
+        failure = failure_of(error)
     headers = [JSON]
     if failure.retry_after is not None:
         headers.append(("retry-after", str(failure.retry_after)))
