@@ -115,9 +115,15 @@ async def open_session(
     return session, doc
 
 
+def expired_since_stored(status: str, expires_ms: int | None, at_ms: int) -> bool:
+    """Whether time has expired an active session since it was written (nothing rewrites a
+    row when its time runs out: the status is read this way)."""
+    return status == "active" and expires_ms is not None and expires_ms <= at_ms
+
+
 def current_view(stored: StoredSession, at_ms: int) -> bytes:
     """The stored bytes, unless time has expired the session since it was written."""
-    if stored.status != "active" or stored.expires_ms is None or stored.expires_ms > at_ms:
+    if not expired_since_stored(stored.status, stored.expires_ms, at_ms):
         return stored.doc
     session = _decoder.decode(stored.doc)
     session.status = "expired"
@@ -126,7 +132,7 @@ def current_view(stored: StoredSession, at_ms: int) -> bytes:
 
 def current_session(stored: StoredSession, at_ms: int) -> Session:
     session = _decoder.decode(stored.doc)
-    if session.status == "active" and stored.expires_ms is not None and stored.expires_ms <= at_ms:
+    if expired_since_stored(session.status, stored.expires_ms, at_ms):
         session.status = "expired"
     return session
 

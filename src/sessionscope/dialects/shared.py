@@ -30,6 +30,7 @@ from sessionscope.http.openapi import Operation
 from sessionscope.http.rsgi import RsgiScope
 from sessionscope.http.state import AppState
 from sessionscope.ids import canonical_uuid
+from sessionscope.ingest import expired_since_stored
 from sessionscope.model import SessionStatus
 from sessionscope.store.base import StoredSession
 
@@ -206,13 +207,7 @@ async def find_stored(
 def current_status(status: SessionStatus, stored: StoredSession, at_ms: int) -> SessionStatus:
     """The status as of `at_ms`: an active session whose time has run out reads as expired
     (as `ingest.current_session` has it), though nothing has rewritten it yet."""
-    if status == "active" and stored.expires_ms is not None and stored.expires_ms <= at_ms:
-        return "expired"
-    return status
-
-
-def visible_sites(principal: Principal) -> tuple[str, ...] | None:
-    return (principal.site,) if principal.site is not None else None
+    return "expired" if expired_since_stored(status, stored.expires_ms, at_ms) else status
 
 
 def uuid_text(raw: bytes, version: int) -> str:

@@ -21,9 +21,9 @@ from sessionscope.dialects.shared import (
     known,
     secret_principal,
     uuid_text,
-    visible_sites,
 )
 from sessionscope.http.errors import ApiError
+from sessionscope.http.guard import visible_sites
 from sessionscope.http.openapi import Operation, Parameter
 from sessionscope.http.state import AppState
 from sessionscope.model import (

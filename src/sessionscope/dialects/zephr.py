@@ -35,8 +35,8 @@ from sessionscope.dialects.shared import (
     unauthorized,
 )
 from sessionscope.dialects.shared import not_found as session_not_found
-from sessionscope.dialects.shared import visible_sites as key_sites
 from sessionscope.http.errors import ApiError
+from sessionscope.http.guard import visible_sites as key_sites
 from sessionscope.http.openapi import Operation, Parameter
 from sessionscope.http.state import AppState
 from sessionscope.model import (

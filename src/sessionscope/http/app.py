@@ -35,7 +35,7 @@ from sessionscope.http.hot_routes import (
     create_answer,
     credentials,
     read_answer,
-    session_id_of,
+    session_id_in,
 )
 from sessionscope.http.lists import ListsApi
 from sessionscope.http.native import NativeSessions
@@ -168,7 +168,7 @@ class SessionscopeApp:
                 await self._router_for(path).error_response(_NUL_REFUSED)(scope, receive, send)
                 return
             if method == "GET":
-                if (session_id := session_id_of(path)) is not None:
+                if (session_id := session_id_in(path)) is not None:
                     headers = credentials(Headers(scope=scope).get)
                     await _send(send, await read_answer(self.state, headers, session_id))
                     return
@@ -192,7 +192,7 @@ class SessionscopeApp:
         if scope.proto == "http" and not _rsgi_has_nul(scope):
             method, path = scope.method, scope.path
             if method == "GET":
-                if (session_id := session_id_of(path)) is not None:
+                if (session_id := session_id_in(path)) is not None:
                     headers = credentials(scope.headers.get)
                     protocol.response_bytes(*await read_answer(self.state, headers, session_id))
                     return

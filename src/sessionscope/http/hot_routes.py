@@ -19,7 +19,7 @@ Headers = list[tuple[str, str]]
 Answer = tuple[int, Headers, bytes]
 
 
-def session_id_of(path: str) -> str | None:
+def session_id_in(path: str) -> str | None:
     """The id in `/v1/sessions/{id}`, or None for any other path."""
     if path.startswith(SESSION_PREFIX) and "/" not in path[len(SESSION_PREFIX) :]:
         return path[len(SESSION_PREFIX) :]
