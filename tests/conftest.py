@@ -81,8 +81,8 @@ def run_database_url(request: pytest.FixtureRequest) -> str:
 
 @contextlib.asynccontextmanager
 async def migrated_store(url: str) -> AsyncIterator[Store]:
-    """An open, migrated store on `url`, closed after."""
-    store = open_store(url)
+    """An open, migrated store on `url`, closed after (SQLite's with its read cache)."""
+    store = open_store(url, read_cache_mb=8)
     await store.open()
     try:
         await store.migrate()

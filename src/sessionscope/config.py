@@ -33,6 +33,8 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     max_body_bytes: int = 65536
     durability: str = "normal"
+    # SQLite: document bytes of sessions read by id that each process keeps (0: none)
+    read_cache_mb: int = 256
     session_lifetime_days: int = 365
     key_cache_seconds: float = 2.0
     geoip_city: str | None = None
@@ -138,6 +140,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "trusted_proxies": _networks,
     "max_body_bytes": _bounded_int(1024, 64 * 1024 * 1024),
     "durability": _durability,
+    "read_cache_mb": _bounded_int(0, 1_048_576),
     "session_lifetime_days": _bounded_int(1, 3650),
     "key_cache_seconds": _positive_float,
     "geoip_city": _optional_text,

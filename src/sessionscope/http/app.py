@@ -58,10 +58,9 @@ def _has_nul(scope: Scope) -> bool:
     return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
 
 
-def _rsgi_has_nul(scope: RsgiScope) -> bool:
+def _rsgi_has_nul(path: str, query: str) -> bool:
     """As `_has_nul`; such a request goes through ASGI, which refuses it in its envelope."""
-    query = scope.query_string
-    return "\x00" in scope.path or "%00" in query or "\x00" in query
+    return "\x00" in path or "%00" in query or "\x00" in query
 
 
 async def _send(send: Send, answer: Answer) -> None:
@@ -189,8 +188,9 @@ class SessionscopeApp:
 
     # RSGI (what `sessionscope serve` runs): the hot routes natively, all else through ASGI.
     async def __rsgi__(self, scope: RsgiScope, protocol: RsgiProtocol) -> None:
-        if scope.proto == "http" and not _rsgi_has_nul(scope):
-            method, path = scope.method, scope.path
+        path = scope.path
+        if scope.proto == "http" and not _rsgi_has_nul(path, scope.query_string):
+            method = scope.method
             if method == "GET":
                 if (session_id := session_id_in(path)) is not None:
                     headers = credentials(scope.headers.get)

@@ -33,31 +33,24 @@ def credentials(header: Callable[[str], str | None]) -> dict[str, str]:
 
 
 async def read_answer(state: AppState, headers: Mapping[str, str], raw_id: str) -> Answer:
-    return await _answer(_read(state, headers, raw_id))
+    try:
+        return 200, [JSON], await read_session(state, headers, raw_id)
+    except Exception as error:
+        return _failure_answer(error)
 
 
 async def create_answer(
     state: AppState, headers: Mapping[str, str], body: Callable[[], Awaitable[bytes]]
 ) -> Answer:
-    return await _answer(_create(state, headers, body))
-
-
-async def _read(state: AppState, headers: Mapping[str, str], raw_id: str) -> Answer:
-    return 200, [JSON], await read_session(state, headers, raw_id)
-
-
-async def _create(
-    state: AppState, headers: Mapping[str, str], body: Callable[[], Awaitable[bytes]]
-) -> Answer:
-    created = await create_session(state, headers, body)
+    try:
+        created = await create_session(state, headers, body)
+    except Exception as error:
+        return _failure_answer(error)
     return 201, [JSON, ("location", created.location)], created.doc
 
 
-async def _answer(work: Awaitable[Answer]) -> Answer:
-    try:
-        return await work
-    except Exception as error:
-        failure = failure_of(error)
+def _failure_answer(error: Exception) -> Answer:
+    failure = failure_of(error)
     headers = [JSON]
     if failure.retry_after is not None:
         headers.append(("retry-after", str(failure.retry_after)))

@@ -7,13 +7,14 @@ from sessionscope.store.postgres import PostgresStore
 from sessionscope.store.sqlite import SQLiteStore
 
 
-def open_store(url: str, durability: str = "normal") -> Store:
+def open_store(url: str, durability: str = "normal", read_cache_mb: int = 0) -> Store:
     """Build (not open) the store a URL names; callers `await store.open()`.
 
-    `durability` applies to SQLite only: PostgreSQL's is the server's setting.
+    `durability` and `read_cache_mb` apply to SQLite only: PostgreSQL's durability is the
+    server's setting, and its sessions may be changed from other machines.
     """
     if url.startswith("sqlite:///"):
-        return SQLiteStore(url, durability)
+        return SQLiteStore(url, durability, read_cache_mb * 1024 * 1024)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresStore(url)
     scheme = url.partition(":")[0] or url

@@ -9,6 +9,10 @@ from typing import Any
 from sessionscope.store.base import Cursor, SessionColumns, SessionQuery
 
 SESSION_READ_COLUMNS = "id, created_ms, expires_ms, status, doc"
+# The read by id of a cache that filters by site itself (SQLite's placeholders).
+SITE_AND_SESSION_BY_ID = (
+    f"SELECT site, {SESSION_READ_COLUMNS} FROM sessions WHERE tenant = ? AND id = ?"
+)
 
 SESSION_WRITE_COLUMNS = (
     "tenant",

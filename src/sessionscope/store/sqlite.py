@@ -56,6 +56,12 @@ from sessionscope.store.base import (
 )
 from sessionscope.store.devices_sql import KnownDevice
 from sessionscope.store.schema import migrations_for
+from sessionscope.store.session_cache import (
+    CachedSession,
+    ChangeMarks,
+    SessionCache,
+    SessionWatch,
+)
 
 T = TypeVar("T")
 WriteFn = Callable[[sqlite3.Connection], Any]
@@ -96,10 +102,14 @@ class _Writer:
     back and the group is run again with a savepoint per write, so the failure reaches
     only its own caller. A write function may therefore run twice: it must do nothing
     but SQL on the connection it is given.
+
+    With a `watch`, the sessions a group changed get fresh change marks after its commit
+    and before any caller hears that its write is done (store/session_cache.py).
     """
 
-    def __init__(self, path: str, durability: str) -> None:
+    def __init__(self, path: str, durability: str, watch: SessionWatch | None = None) -> None:
         self._conn = _connect(path, durability)
+        self._watch = watch
         self._queue: queue.Queue[list[_Job] | None] = queue.Queue()
         self._pending: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
@@ -157,17 +167,29 @@ class _Writer:
             failure = StoreError(f"SQLite commit failed: {error}")
             return [(False, failure) for _ in batch]
 
+    def rewatch(self) -> None:
+        """Put the session watch back after the schema changed (run on this thread)."""
+        if self._watch is not None:
+            self._watch.reinstall()
+
     def _transaction(self, batch: list[_Job], isolated: bool) -> list[tuple[bool, Any]]:
+        changed: list[str] = []
         try:
+            if self._watch is not None:
+                self._watch.install(self._conn)
             self._conn.execute("BEGIN IMMEDIATE")
             outcomes = [
                 self._isolated(job.fn) if isolated else (True, job.fn(self._conn)) for job in batch
             ]
+            if self._watch is not None:
+                changed = self._watch.take(self._conn)
             self._conn.execute("COMMIT")
         except Exception as error:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             raise _GroupFailed(str(error)) from error
+        if changed and self._watch is not None:
+            self._watch.marks.touch(changed)
         return outcomes
 
     def _isolated(self, fn: WriteFn) -> tuple[bool, Any]:
@@ -345,24 +367,36 @@ def _checkpoint(path: str, durability: str) -> None:
 class SQLiteStore:
     url_scheme = "sqlite"
 
-    def __init__(self, url: str, durability: str = "normal") -> None:
+    def __init__(self, url: str, durability: str = "normal", read_cache_bytes: int = 0) -> None:
+        """`read_cache_bytes`: the documents this process may keep of sessions read by id
+        (0: none). Whatever it is, writes mark what they change for other processes' caches."""
         self.path = sqlite_path(url)
         self.durability = durability
         self._local = threading.local()
         self._writer: _Writer | None = None
         self._sites = SiteCache()
         self._nonces = _NonceFile(self.path, durability)
+        self._read_cache_bytes = read_cache_bytes
+        self._marks: ChangeMarks | None = None
+        self._cache: SessionCache | None = None
 
     async def open(self) -> None:
         parent = Path(self.path).parent
         parent.mkdir(parents=True, exist_ok=True)
-        self._writer = _Writer(self.path, self.durability)
+        self._marks = ChangeMarks(self.path)
+        self._writer = _Writer(self.path, self.durability, SessionWatch(self._marks))
+        if self._read_cache_bytes > 0:
+            self._cache = SessionCache(self._read_cache_bytes)
 
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.stop()
             self._writer = None
         self._nonces.close()
+        self._cache = None
+        if self._marks is not None:
+            self._marks.close()
+            self._marks = None
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -385,7 +419,10 @@ class SQLiteStore:
 
     # schema ------------------------------------------------------------------
     async def migrate(self) -> list[int]:
-        return await self._write(_apply_migrations)
+        applied: list[int] = await self._write(_apply_migrations)
+        if self._writer is not None:
+            self._writer.rewatch()
+        return applied
 
     async def ping(self) -> None:
         self._read("SELECT 1", ())
@@ -503,9 +540,28 @@ class SQLiteStore:
     async def get_session(
         self, tenant: str, session_id: str, sites: tuple[str, ...] | None = None
     ) -> StoredSession | None:
-        statement, params = sql.get_session_sql(sql.qmark, tenant, session_id, sites)
-        rows = self._read(statement, params)
-        return StoredSession(*rows[0]) if rows else None
+        if self._cache is None or self._marks is None:
+            statement, params = sql.get_session_sql(sql.qmark, tenant, session_id, sites)
+            rows = self._read(statement, params)
+            return StoredSession(*rows[0]) if rows else None
+        entry = self._cached_session(self._cache, self._marks, tenant, session_id)
+        if entry is None or (sites is not None and entry.site not in sites):
+            return None
+        return entry.stored
+
+    def _cached_session(
+        self, cache: SessionCache, marks: ChangeMarks, tenant: str, session_id: str
+    ) -> CachedSession | None:
+        mark = marks.mark_of(session_id)  # before the row: see store/session_cache.py
+        entry = cache.get(tenant, session_id, mark)
+        if entry is None:
+            rows = self._read(sql.SITE_AND_SESSION_BY_ID, (tenant, session_id))
+            if not rows:
+                return None
+            site, *columns = rows[0]
+            entry = CachedSession(mark, site, StoredSession(*columns))
+            cache.put(tenant, session_id, entry)
+        return entry
 
     async def replace_session(self, session: Session, expected_version: int) -> bool:
         values = sql.column_values(session_columns(session), _encoder.encode(session))

@@ -1,0 +1,171 @@
+"""Sessions read by id, kept in memory and checked against marks shared by every process.
+
+A SQLite store is served by several worker processes on one machine, and any of them (or
+the CLI) may change a session. Each process keeps the sessions it read lately (`SessionCache`)
+and trusts an entry only while the session's *change mark* is the one it saw before
+reading the row (`ChangeMarks`).
+
+The marks live in a file beside the database (`<file>-marks`), mapped into every process: a
+table of 64-bit slots, a session id choosing its slot by CRC-32. After every commit that
+touched a session, the writer stores a fresh random token in that session's slot, and only
+then tells the waiting callers that their writes are done. So:
+
+- a reader that checks the mark after a write was acknowledged sees a token it has never
+  cached against, and reads the row again (read-your-writes across processes);
+- an entry is filled with the mark read *before* the row, so a write landing between the
+  two only makes the entry look stale, never fresh;
+- a token is written once, by one commit, so a slot never goes back to a token a reader
+  holds, however the stores of several processes interleave; sessions that share a slot
+  only make each other's entries be read again.
+
+Checking an entry costs one CRC-32 and one 8-byte read of shared memory: no system call,
+no SQLite statement (each of which lets the GIL go and waits to win it back).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import sqlite3
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from sessionscope.store.base import StoredSession
+
+MARK_SLOTS = 1 << 20  # 8 MiB of marks: a few sessions per slot at millions of active ones
+_MARK_BYTES = 8
+# A rough count of what an entry costs beyond its document: the key, the tuple, the
+# StoredSession and the dictionary's share.
+_ENTRY_OVERHEAD = 400
+
+
+class ChangeMarks:
+    """The shared table of change marks of one SQLite database."""
+
+    def __init__(self, store_path: str, slots: int = MARK_SLOTS) -> None:
+        self.path = store_path + "-marks"
+        self._mask = slots - 1
+        size = slots * _MARK_BYTES
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < size:
+                os.ftruncate(fd, size)  # every process asks for the same size: idempotent
+            self._map = mmap.mmap(fd, size, mmap.MAP_SHARED)
+        finally:
+            os.close(fd)
+        self._marks = memoryview(self._map).cast("Q")
+
+    def mark_of(self, session_id: str) -> int:
+        return self._marks[zlib.crc32(session_id.encode()) & self._mask]
+
+    def touch(self, session_ids: Iterable[str]) -> None:
+        """Give each session's slot a token no reader can hold yet: call after the commit."""
+        token = int.from_bytes(os.urandom(_MARK_BYTES), "little")
+        for session_id in session_ids:
+            self._marks[zlib.crc32(session_id.encode()) & self._mask] = token
+
+    def close(self) -> None:
+        self._marks.release()
+        self._map.close()
+
+
+class CachedSession(NamedTuple):
+    mark: int
+    site: str
+    stored: StoredSession
+
+
+class SessionCache:
+    """The sessions this process read lately, least recently used first out, within a budget
+    of document bytes. Only the event loop's thread uses it."""
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget_bytes = budget_bytes
+        self.used_bytes = 0
+        self._entries: OrderedDict[tuple[str, str], CachedSession] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, tenant: str, session_id: str, mark: int) -> CachedSession | None:
+        key = (tenant, session_id)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.mark != mark:
+            self._drop(key, entry)
+            return None
+        self._entries.move_to_end(key)
+        return entry
+
+    def put(self, tenant: str, session_id: str, entry: CachedSession) -> None:
+        key = (tenant, session_id)
+        size = _size(entry)
+        if size > self.budget_bytes:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.used_bytes -= _size(old)
+        self._entries[key] = entry
+        self.used_bytes += size
+        while self.used_bytes > self.budget_bytes:
+            oldest_key, oldest = next(iter(self._entries.items()))
+            self._drop(oldest_key, oldest)
+
+    def _drop(self, key: tuple[str, str], entry: CachedSession) -> None:
+        del self._entries[key]
+        self.used_bytes -= _size(entry)
+
+
+def _size(entry: CachedSession) -> int:
+    return len(entry.stored.doc) + _ENTRY_OVERHEAD
+
+
+class SessionWatch:
+    """Notes, inside each write transaction of one connection, the ids of the sessions it
+    inserted, changed or deleted, whichever statement did it: temporary triggers (this
+    connection's alone) copy them into a temporary table, taken before the commit."""
+
+    def __init__(self, marks: ChangeMarks) -> None:
+        self.marks = marks
+        self._installed = False
+
+    def install(self, conn: sqlite3.Connection) -> None:
+        """Put the triggers on `conn` once the sessions table exists; outside a transaction."""
+        if self._installed:
+            return
+        if conn.execute(_SESSIONS_TABLE_EXISTS).fetchone() is None:
+            return  # not migrated yet: no session to watch
+        for statement in _WATCH_SCHEMA:
+            conn.execute(statement)
+        self._installed = True
+
+    def reinstall(self) -> None:
+        """After a schema change, which may have dropped the triggers with their table."""
+        self._installed = False
+
+    def take(self, conn: sqlite3.Connection) -> list[str]:
+        """The ids noted in the open transaction, cleared within it."""
+        if not self._installed:
+            return []
+        ids = [row[0] for row in conn.execute("SELECT id FROM temp.changed_sessions")]
+        if ids:
+            conn.execute("DELETE FROM temp.changed_sessions")
+        return ids
+
+
+_SESSIONS_TABLE_EXISTS = (
+    "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'sessions'"
+)
+_WATCH_SCHEMA = (
+    "CREATE TEMP TABLE IF NOT EXISTS changed_sessions (id TEXT NOT NULL)",
+    "CREATE TEMP TRIGGER IF NOT EXISTS sessions_inserted AFTER INSERT ON main.sessions"
+    " BEGIN INSERT INTO changed_sessions (id) VALUES (NEW.id); END",
+    "CREATE TEMP TRIGGER IF NOT EXISTS sessions_updated AFTER UPDATE ON main.sessions"
+    " BEGIN INSERT INTO changed_sessions (id) VALUES (OLD.id);"
+    " INSERT INTO changed_sessions (id) SELECT NEW.id WHERE NEW.id IS NOT OLD.id; END",
+    "CREATE TEMP TRIGGER IF NOT EXISTS sessions_deleted AFTER DELETE ON main.sessions"
+    " BEGIN INSERT INTO changed_sessions (id) VALUES (OLD.id); END",
+)
