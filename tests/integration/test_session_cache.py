@@ -91,6 +91,29 @@ async def test_any_statement_that_changes_a_session_marks_it(
     assert after is not None and after.status == "released"
 
 
+async def test_a_row_replaced_by_insert_or_replace_is_read_again(
+    two_stores: tuple[SQLiteStore, SQLiteStore],
+) -> None:
+    """REPLACE deletes the old row without an UPDATE: the watch must still see it."""
+    reader, writer = two_stores
+    session = make_session()
+    await writer.insert_session(session)
+    assert (await reader.get_session("acme", session.id) or make_session()).status == "active"
+
+    def replace_row(conn: sqlite3.Connection) -> None:
+        cursor = conn.execute("SELECT * FROM sessions WHERE id = ?", (session.id,))
+        names = [column[0] for column in cursor.description]
+        row = dict(zip(names, cursor.fetchone(), strict=True)) | {"status": "released"}
+        holes = ", ".join("?" * len(row))
+        conn.execute(
+            f"INSERT OR REPLACE INTO sessions ({', '.join(row)}) VALUES ({holes})", [*row.values()]
+        )
+
+    await writer._write(replace_row)
+    after = await reader.get_session("acme", session.id)
+    assert after is not None and after.status == "released"
+
+
 async def test_a_write_that_fails_marks_nothing_it_did_not_change(
     two_stores: tuple[SQLiteStore, SQLiteStore],
 ) -> None:

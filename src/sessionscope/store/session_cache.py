@@ -124,13 +124,20 @@ def _size(entry: CachedSession) -> int:
 
 
 class SessionWatch:
-    """Notes, inside each write transaction of one connection, the ids of the sessions it
-    inserted, changed or deleted, whichever statement did it: temporary triggers (this
-    connection's alone) copy them into a temporary table, taken before the commit."""
+    """Notes the ids of the sessions whose rows one connection's statements update or delete,
+    whichever statement does it: temporary triggers (this connection's alone, not in the
+    schema) hand each such row's id to this object. A new row needs no mark, as no cache can
+    hold a row before it exists; `recursive_triggers` makes the rows an `INSERT OR REPLACE`
+    deletes count as deleted.
+
+    The writer takes the ids of a committed group with `publish`, which moves their marks,
+    and forgets those of writes that were rolled back with `rewind`.
+    """
 
     def __init__(self, marks: ChangeMarks) -> None:
         self.marks = marks
         self._installed = False
+        self._changed: list[str] = []
 
     def install(self, conn: sqlite3.Connection) -> None:
         """Put the triggers on `conn` once the sessions table exists; outside a transaction."""
@@ -138,6 +145,8 @@ class SessionWatch:
             return
         if conn.execute(_SESSIONS_TABLE_EXISTS).fetchone() is None:
             return  # not migrated yet: no session to watch
+        conn.create_function(_CHANGED_FUNCTION, 1, self._changed.append)
+        conn.execute("PRAGMA recursive_triggers = ON")
         for statement in _WATCH_SCHEMA:
             conn.execute(statement)
         self._installed = True
@@ -146,26 +155,28 @@ class SessionWatch:
         """After a schema change, which may have dropped the triggers with their table."""
         self._installed = False
 
-    def take(self, conn: sqlite3.Connection) -> list[str]:
-        """The ids noted in the open transaction, cleared within it."""
-        if not self._installed:
-            return []
-        ids = [row[0] for row in conn.execute("SELECT id FROM temp.changed_sessions")]
-        if ids:
-            conn.execute("DELETE FROM temp.changed_sessions")
-        return ids
+    def noted(self) -> int:
+        """How many ids are noted so far: a point to `rewind` to."""
+        return len(self._changed)
+
+    def rewind(self, to: int = 0) -> None:
+        """Forget the ids noted since `to`: their statements were rolled back."""
+        del self._changed[to:]
+
+    def publish(self) -> None:
+        """After a commit: fresh marks for every session it changed."""
+        if self._changed:
+            self.marks.touch(self._changed)
+            self._changed.clear()
 
 
+_CHANGED_FUNCTION = "sessionscope_session_changed"
 _SESSIONS_TABLE_EXISTS = (
     "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'sessions'"
 )
 _WATCH_SCHEMA = (
-    "CREATE TEMP TABLE IF NOT EXISTS changed_sessions (id TEXT NOT NULL)",
-    "CREATE TEMP TRIGGER IF NOT EXISTS sessions_inserted AFTER INSERT ON main.sessions"
-    " BEGIN INSERT INTO changed_sessions (id) VALUES (NEW.id); END",
     "CREATE TEMP TRIGGER IF NOT EXISTS sessions_updated AFTER UPDATE ON main.sessions"
-    " BEGIN INSERT INTO changed_sessions (id) VALUES (OLD.id);"
-    " INSERT INTO changed_sessions (id) SELECT NEW.id WHERE NEW.id IS NOT OLD.id; END",
+    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id), {_CHANGED_FUNCTION}(NEW.id); END",
     "CREATE TEMP TRIGGER IF NOT EXISTS sessions_deleted AFTER DELETE ON main.sessions"
-    " BEGIN INSERT INTO changed_sessions (id) VALUES (OLD.id); END",
+    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id); END",
 )

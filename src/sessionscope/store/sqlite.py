@@ -173,7 +173,6 @@ class _Writer:
             self._watch.reinstall()
 
     def _transaction(self, batch: list[_Job], isolated: bool) -> list[tuple[bool, Any]]:
-        changed: list[str] = []
         try:
             if self._watch is not None:
                 self._watch.install(self._conn)
@@ -181,24 +180,27 @@ class _Writer:
             outcomes = [
                 self._isolated(job.fn) if isolated else (True, job.fn(self._conn)) for job in batch
             ]
-            if self._watch is not None:
-                changed = self._watch.take(self._conn)
             self._conn.execute("COMMIT")
         except Exception as error:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
+            if self._watch is not None:
+                self._watch.rewind()
             raise _GroupFailed(str(error)) from error
-        if changed and self._watch is not None:
-            self._watch.marks.touch(changed)
+        if self._watch is not None:
+            self._watch.publish()
         return outcomes
 
     def _isolated(self, fn: WriteFn) -> tuple[bool, Any]:
+        noted = self._watch.noted() if self._watch is not None else 0
         self._conn.execute("SAVEPOINT one_write")
         try:
             value = fn(self._conn)
         except Exception as error:  # handed to the waiting caller, not lost
             self._conn.execute("ROLLBACK TO one_write")
             self._conn.execute("RELEASE one_write")
+            if self._watch is not None:
+                self._watch.rewind(noted)
             return False, _translate(error)
         self._conn.execute("RELEASE one_write")
         return True, value
