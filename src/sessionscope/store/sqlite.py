@@ -168,7 +168,8 @@ class _Writer:
             return [(False, failure) for _ in batch]
 
     def rewatch(self) -> None:
-        """Put the session watch back after the schema changed (run on this thread)."""
+        """After a schema change: the next group puts the session watch's triggers back,
+        which the change may have dropped with their table."""
         if self._watch is not None:
             self._watch.reinstall()
 
