@@ -98,7 +98,8 @@ async def test_a_row_replaced_by_insert_or_replace_is_read_again(
     reader, writer = two_stores
     session = make_session()
     await writer.insert_session(session)
-    assert (await reader.get_session("acme", session.id) or make_session()).status == "active"
+    before = await reader.get_session("acme", session.id)
+    assert before is not None and before.status == "active"
 
     def replace_row(conn: sqlite3.Connection) -> None:
         cursor = conn.execute("SELECT * FROM sessions WHERE id = ?", (session.id,))

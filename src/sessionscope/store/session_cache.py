@@ -7,8 +7,8 @@ reading the row (`ChangeMarks`).
 
 The marks live in a file beside the database (`<file>-marks`), mapped into every process: a
 table of 64-bit slots, a session id choosing its slot by CRC-32. After every commit that
-touched a session, the writer stores a fresh random token in that session's slot, and only
-then tells the waiting callers that their writes are done. So:
+updated or deleted a session row, the writer stores a fresh random token in that session's
+slot, and only then tells the waiting callers that their writes are done. So:
 
 - a reader that checks the mark after a write was acknowledged sees a token it has never
   cached against, and reads the row again (read-your-writes across processes);
