@@ -34,7 +34,7 @@ class Settings:
     max_body_bytes: int = 65536
     durability: str = "normal"
     # SQLite: document bytes of sessions read by id that each process keeps (0: none)
-    read_cache_mb: int = 256
+    read_cache_mb: int = 512
     session_lifetime_days: int = 365
     key_cache_seconds: float = 2.0
     geoip_city: str | None = None

@@ -20,7 +20,12 @@ import pytest_asyncio
 
 from sessionscope.model import Session
 from sessionscope.store.base import StoredSession
-from sessionscope.store.session_cache import CachedSession, ChangeMarks, SessionCache
+from sessionscope.store.session_cache import (
+    ENTRY_OVERHEAD,
+    CachedSession,
+    ChangeMarks,
+    SessionCache,
+)
 from sessionscope.store.sqlite import SQLiteStore
 from tests.integration.test_store_contract import BASE_MS, HOUR, make_session, with_tenants
 from tests.server import Server, init_tenant
@@ -201,7 +206,7 @@ def cached(doc_bytes: int, mark: int = 1) -> CachedSession:
 
 
 def test_the_cache_stays_within_its_budget_least_recently_used_out() -> None:
-    cache = SessionCache(budget_bytes=3 * 1400)  # three entries of 1,000 bytes and overhead
+    cache = SessionCache(budget_bytes=3 * (1000 + ENTRY_OVERHEAD))  # three entries of 1,000 bytes
     for name in ("a", "b", "c"):
         cache.put("acme", name, cached(1000))
     assert cache.get("acme", "a", 1) is not None  # a is now the most recent

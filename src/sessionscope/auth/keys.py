@@ -131,6 +131,12 @@ class KeyVerifier:
             return hit.principal
         return (await self._answer(token)).principal
 
+    def cached_principal(self, token: str) -> Principal | None:
+        """Who a live key stands for, at once, if this process looked it up lately; else None
+        (also for a key known to be dead: `principal` tells the two apart)."""
+        hit = self._cache.get(token)
+        return hit.principal if hit is not None and hit.until > time.monotonic() else None
+
     async def _answer(self, token: str) -> _Answer:
         hit = self._cache.get(token)
         moment = time.monotonic()

@@ -35,6 +35,7 @@ from sessionscope.http.hot_routes import (
     create_answer,
     credentials,
     read_answer,
+    read_answer_at_once,
     session_id_in,
 )
 from sessionscope.http.lists import ListsApi
@@ -168,8 +169,11 @@ class SessionscopeApp:
                 return
             if method == "GET":
                 if (session_id := session_id_in(path)) is not None:
-                    headers = credentials(Headers(scope=scope).get)
-                    await _send(send, await read_answer(self.state, headers, session_id))
+                    header = Headers(scope=scope).get
+                    answer = read_answer_at_once(self.state, header, session_id)
+                    if answer is None:
+                        answer = await read_answer(self.state, credentials(header), session_id)
+                    await _send(send, answer)
                     return
                 if path.startswith(COMPAT_PREFIX):
                     await self.compat(scope, receive, send)
@@ -193,8 +197,11 @@ class SessionscopeApp:
             method = scope.method
             if method == "GET":
                 if (session_id := session_id_in(path)) is not None:
-                    headers = credentials(scope.headers.get)
-                    protocol.response_bytes(*await read_answer(self.state, headers, session_id))
+                    header = scope.headers.get
+                    answer = read_answer_at_once(self.state, header, session_id)
+                    if answer is None:
+                        answer = await read_answer(self.state, credentials(header), session_id)
+                    protocol.response_bytes(*answer)
                     return
                 if path.startswith(COMPAT_PREFIX) and await self.compat.rsgi(scope, protocol):
                     return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sessionscope.auth.keys import Principal
 from sessionscope.http.errors import ApiError
@@ -10,19 +10,24 @@ from sessionscope.http.state import AppState
 from sessionscope.model import Scope, Site
 
 
-def presented_token(headers: Mapping[str, str]) -> str | None:
-    token = headers.get("x-api-key")
+def presented_token(header: Callable[[str], str | None]) -> str | None:
+    """The key in x-api-key or Authorization: Bearer; `header` looks a header up by name."""
+    token = header("x-api-key")
     if token:
         return token.strip()
-    authorization = headers.get("authorization", "")
-    scheme, _, value = authorization.partition(" ")
+    scheme, _, value = (header("authorization") or "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
 
 
+def lets_through(principal: Principal | None, scope: Scope) -> bool:
+    """Whether `authenticate` lets this caller through for `scope`."""
+    return principal is not None and principal.kind == "secret" and principal.allows(scope)
+
+
 async def authenticate(state: AppState, headers: Mapping[str, str], scope: Scope) -> Principal:
-    token = presented_token(headers)
+    token = presented_token(headers.get)
     if token is None:
         raise ApiError(
             401, "unauthorized", "send a secret key in x-api-key or Authorization: Bearer"

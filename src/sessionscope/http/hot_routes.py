@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from sessionscope.http.errors import failure_of, native_body
-from sessionscope.http.native import create_session, read_session
+from sessionscope.http.native import create_session, read_session, read_session_at_once
 from sessionscope.http.state import AppState
 
 SESSIONS_PATH = "/v1/sessions"
@@ -30,6 +30,14 @@ def credentials(header: Callable[[str], str | None]) -> dict[str, str]:
     """Just the headers that carry a key, looked up by name: all authentication reads."""
     found = {name: header(name) for name in CREDENTIAL_NAMES}
     return {name: value for name, value in found.items() if value is not None}
+
+
+def read_answer_at_once(
+    state: AppState, header: Callable[[str], str | None], raw_id: str
+) -> Answer | None:
+    """The answer from this process's caches, or None: then `read_answer`."""
+    doc = read_session_at_once(state, header, raw_id)
+    return (200, [JSON], doc) if doc is not None else None
 
 
 async def read_answer(state: AppState, headers: Mapping[str, str], raw_id: str) -> Answer:

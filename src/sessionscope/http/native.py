@@ -16,7 +16,13 @@ from sessionscope import ingest
 from sessionscope.clock import now_ms, rfc3339_to_ms
 from sessionscope.http.body import decode_json, json_response, raw_json, read_json
 from sessionscope.http.errors import ApiError, invalid_parameter, reject_unknown_parameters
-from sessionscope.http.guard import authenticate, site_for, visible_sites
+from sessionscope.http.guard import (
+    authenticate,
+    lets_through,
+    presented_token,
+    site_for,
+    visible_sites,
+)
 from sessionscope.http.router import NativeRouter
 from sessionscope.http.state import AppState
 from sessionscope.ids import canonical_uuid
@@ -46,6 +52,24 @@ def ingest_error(error: ingest.IngestError) -> ApiError:
 
 def not_found(session_id: str) -> ApiError:
     return ApiError(404, "session_not_found", f"no session {session_id}", {"id": session_id})
+
+
+def read_session_at_once(
+    state: AppState, header: Callable[[str], str | None], raw_id: str
+) -> bytes | None:
+    """GET /v1/sessions/{id} from this process's caches alone, without waiting: the answer
+    when the key was looked up lately and the session's current row is held, else None, and
+    `read_session` goes the whole way (and gives every error). Most reads end here."""
+    token = presented_token(header)
+    principal = state.verifier.cached_principal(token) if token else None
+    if principal is None or not lets_through(principal, "read"):
+        return None
+    try:
+        session_id = canonical_uuid(raw_id)
+    except ValueError:
+        return None
+    stored = state.store.cached_session(principal.tenant, session_id, visible_sites(principal))
+    return ingest.current_view(stored, now_ms()) if stored is not None else None
 
 
 async def read_session(state: AppState, headers: Mapping[str, str], raw_id: str) -> bytes:

@@ -235,6 +235,13 @@ class Store(Protocol):
         self, tenant: str, session_id: str, sites: tuple[str, ...] | None = None
     ) -> StoredSession | None: ...
 
+    def cached_session(
+        self, tenant: str, session_id: str, sites: tuple[str, ...] | None = None
+    ) -> StoredSession | None:
+        """The session, at once, if this process holds its current row; else None, which
+        says nothing of whether it exists (`get_session` answers that)."""
+        ...
+
     async def replace_session(self, session: Session, expected_version: int) -> bool:
         """Write a changed session if its stored version is still `expected_version`."""
         ...

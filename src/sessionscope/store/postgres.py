@@ -274,6 +274,11 @@ class PostgresStore:
         row = await self._fetch_one("read a session", statement, *params)
         return _stored(row) if row is not None else None
 
+    def cached_session(
+        self, tenant: str, session_id: str, sites: tuple[str, ...] | None = None
+    ) -> StoredSession | None:
+        return None  # rows may change from other machines: nothing is kept (architecture.md)
+
     async def replace_session(self, session: Session, expected_version: int) -> bool:
         values = sql.column_values(session_columns(session), _encoder.encode(session))
         count = await self._execute(

@@ -27,18 +27,21 @@ from __future__ import annotations
 import mmap
 import os
 import sqlite3
+import sys
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from sessionscope.store.base import StoredSession
 
 MARK_SLOTS = 1 << 20  # 8 MiB of marks: a few sessions per slot at millions of active ones
 _MARK_BYTES = 8
-# A rough count of what an entry costs beyond its document: the key, the tuple, the
-# StoredSession and the dictionary's share.
-_ENTRY_OVERHEAD = 400
+# What an entry costs beyond its document, as tracemalloc counts it (tests/unit/
+# test_session_cache_memory.py holds this to the truth): the key tuple, the entry, the
+# StoredSession with its numbers, the bytes object's header and the dictionary's share.
+# Ids, site slugs and status words are shared, not copied (see `cached_entry`).
+ENTRY_OVERHEAD = 544
 
 
 class ChangeMarks:
@@ -75,6 +78,14 @@ class CachedSession(NamedTuple):
     mark: int
     site: str
     stored: StoredSession
+
+
+def cached_entry(mark: int, session_id: str, row: Sequence[Any]) -> CachedSession:
+    """An entry from a row of `sql.SITE_AND_SESSION_BY_ID`, sharing what it can: the id
+    object of the cache's key, and one copy per process of each site slug and status word."""
+    site, _, created_ms, expires_ms, status, doc = row
+    stored = StoredSession(session_id, created_ms, expires_ms, sys.intern(status), doc)
+    return CachedSession(mark, sys.intern(site), stored)
 
 
 class SessionCache:
@@ -120,7 +131,7 @@ class SessionCache:
 
 
 def _size(entry: CachedSession) -> int:
-    return len(entry.stored.doc) + _ENTRY_OVERHEAD
+    return len(entry.stored.doc) + ENTRY_OVERHEAD
 
 
 class SessionWatch:

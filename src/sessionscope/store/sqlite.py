@@ -61,6 +61,7 @@ from sessionscope.store.session_cache import (
     ChangeMarks,
     SessionCache,
     SessionWatch,
+    cached_entry,
 )
 
 T = TypeVar("T")
@@ -552,6 +553,16 @@ class SQLiteStore:
             return None
         return entry.stored
 
+    def cached_session(
+        self, tenant: str, session_id: str, sites: tuple[str, ...] | None = None
+    ) -> StoredSession | None:
+        if self._cache is None or self._marks is None:
+            return None
+        entry = self._cache.get(tenant, session_id, self._marks.mark_of(session_id))
+        if entry is None or (sites is not None and entry.site not in sites):
+            return None
+        return entry.stored
+
     def _cached_session(
         self, cache: SessionCache, marks: ChangeMarks, tenant: str, session_id: str
     ) -> CachedSession | None:
@@ -561,8 +572,7 @@ class SQLiteStore:
             rows = self._read(sql.SITE_AND_SESSION_BY_ID, (tenant, session_id))
             if not rows:
                 return None
-            site, *columns = rows[0]
-            entry = CachedSession(mark, site, StoredSession(*columns))
+            entry = cached_entry(mark, session_id, rows[0])
             cache.put(tenant, session_id, entry)
         return entry
 
