@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from sessionscope.clock import ms_to_rfc3339
+from sessionscope.judge.records import FeedbackRecord, HistoryRequest, Recent
 from sessionscope.model import Session
 from sessionscope.store.allowance import ConsumePlan, Usage, UsageKey
 from sessionscope.store.base import Store
@@ -15,8 +16,6 @@ from sessionscope.store.base import Store
 T0 = 1_767_225_600_000
 DAY = 86_400_000
 KEY = UsageKey("acme", "web", "meter:daily", "user:alice")
-
-
 
 
 @pytest.fixture
@@ -96,3 +95,38 @@ async def test_purge_takes_ended_sessions_in_batches(store: Store) -> None:
     for kept in (recent, alive):
         assert await store.get_session("acme", kept.id) is not None
     assert await store.get_session("acme", released.id) is None
+
+
+def fraud_label(purged: Session, prefix: str) -> FeedbackRecord:
+    return FeedbackRecord(
+        tenant="acme",
+        session_id=purged.id,
+        site="web",
+        label="fraud",
+        note="chargeback",
+        ip="81.2.69.7",
+        ip_prefix=prefix,
+        session_created_ms=T0,
+        labelled_ms=T0 + 1,
+    )
+
+
+async def test_purge_takes_the_labels_of_the_sessions_it_deletes(store: Store) -> None:
+    gone = session("0190f5e4-0000-7000-8000-0000000000b1", "active", T0 + DAY, T0)
+    kept = session("0190f5e4-0000-7000-8000-0000000000b2", "active", T0 + 9 * DAY, T0)
+    for item, prefix in ((gone, "81.2.69.0/24"), (kept, "81.2.70.0/24")):
+        await store.insert_session(item)
+        await store.save_feedback(fraud_label(item, prefix))
+
+    async def labelled_near(prefix: str) -> list[str]:
+        question = Recent(prefix, T0 - DAY, 10)
+        request = HistoryRequest(
+            "acme", "0190f5e4-0000-7000-8000-0000000000ff", T0 + 5, fraud_near=question
+        )
+        answer = await store.judgement_history(request)
+        return [seen.session_id for seen in answer.fraud if seen.labelled]
+
+    assert await labelled_near("81.2.69.0/24") == [gone.id]
+    assert await store.purge_sessions("acme", "web", T0 + 2 * DAY, 100) == 1
+    assert await labelled_near("81.2.69.0/24") == []
+    assert await labelled_near("81.2.70.0/24") == [kept.id]

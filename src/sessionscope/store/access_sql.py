@@ -21,7 +21,8 @@ Statement = tuple[str, list[Any]]
 def purge_expired_sessions(
     mark: Placeholder, tenant: str, site: str, cutoff_ms: int, limit: int
 ) -> Statement:
-    """Delete up to `limit` sessions of a site whose expiry passed before `cutoff_ms`.
+    """Delete up to `limit` sessions of a site whose expiry passed before `cutoff_ms`;
+    returns the ids deleted.
 
     The condition is repeated outside the subquery so that a row changed meanwhile is
     judged again as it is now. (Placeholders are handed out in text order: SQLite's `?`
@@ -33,13 +34,14 @@ def purge_expired_sessions(
         f"SELECT id FROM sessions WHERE tenant = {p(tenant)} AND site = {p(site)}"
         f" AND expires_ms < {p(cutoff_ms)} LIMIT {p(limit)}"
     )
-    return f"DELETE FROM sessions WHERE {outer} AND id IN ({inner})", p.values
+    return f"DELETE FROM sessions WHERE {outer} AND id IN ({inner}) RETURNING id", p.values
 
 
 def purge_ended_sessions(
     mark: Placeholder, tenant: str, site: str, cutoff_ms: int, limit: int
 ) -> Statement:
-    """Delete up to `limit` released or revoked sessions of a site unchanged since `cutoff_ms`."""
+    """Delete up to `limit` released or revoked sessions of a site unchanged since `cutoff_ms`;
+    returns the ids deleted."""
     p = Params(mark)
     ended = "status IN ('released', 'revoked')"
     outer = f"tenant = {p(tenant)} AND {ended} AND updated_ms < {p(cutoff_ms)}"
@@ -47,7 +49,7 @@ def purge_ended_sessions(
         f"SELECT id FROM sessions WHERE tenant = {p(tenant)} AND site = {p(site)}"
         f" AND {ended} AND updated_ms < {p(cutoff_ms)} LIMIT {p(limit)}"
     )
-    return f"DELETE FROM sessions WHERE {outer} AND id IN ({inner})", p.values
+    return f"DELETE FROM sessions WHERE {outer} AND id IN ({inner}) RETURNING id", p.values
 
 
 def purge_usage(mark: Placeholder, table: str, now_ms: int, limit: int) -> Statement:

@@ -368,7 +368,8 @@ class Store(Protocol):
     # session lifecycle and access model (issue 7) ------------------------------
     async def purge_sessions(self, tenant: str, site: str, cutoff_ms: int, limit: int) -> int:
         """Delete up to `limit` sessions of a site that ended before `cutoff_ms` (expired,
-        or released/revoked and unchanged since); how many were deleted."""
+        or released/revoked and unchanged since), with their feedback labels; how many
+        sessions were deleted."""
         ...
 
     async def purge_usage(self, now_ms: int, limit: int) -> int:

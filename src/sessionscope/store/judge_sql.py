@@ -330,6 +330,14 @@ def save_feedback(mark: Placeholder, record: FeedbackRecord) -> Statement:
     return sql, p.values
 
 
+def forget_feedback(mark: Placeholder, tenant: str, session_ids: Sequence[str]) -> Statement:
+    """Delete the labels of these sessions: purged with them, as they hold their IP."""
+    p = Params(mark)
+    mine = f"tenant = {p(tenant)}"  # before the ids: SQLite's `?` bind in text order
+    listed = ", ".join(p(session_id) for session_id in session_ids)
+    return f"DELETE FROM feedback WHERE {mine} AND session_id IN ({listed})", p.values
+
+
 def verdict_counts(
     mark: Placeholder,
     tenant: str,

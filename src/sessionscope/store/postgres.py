@@ -469,12 +469,18 @@ class PostgresStore:
 
     # session lifecycle and access model (issue 7) ------------------------------
     async def purge_sessions(self, tenant: str, site: str, cutoff_ms: int, limit: int) -> int:
-        action = f"purge ended sessions of {tenant}/{site}"
-        deleted = 0
-        for build in (access_sql.purge_expired_sessions, access_sql.purge_ended_sessions):
-            statement = build(sql.dollar, tenant, site, cutoff_ms, limit)
-            deleted += await self._execute(action, *_flat(statement))
-        return deleted
+        deleted: list[str] = []
+        with _translated(f"purge ended sessions of {tenant}/{site}"):
+            async with self._ready().acquire() as conn, conn.transaction():
+                for build in (access_sql.purge_expired_sessions, access_sql.purge_ended_sessions):
+                    rows = await conn.fetch(
+                        *_flat(build(sql.dollar, tenant, site, cutoff_ms, limit))
+                    )
+                    deleted.extend(row[0] for row in rows)
+                if deleted:
+                    forget = judge_sql.forget_feedback(sql.dollar, tenant, deleted)
+                    await conn.execute(*_flat(forget))
+        return len(deleted)
 
     async def purge_usage(self, now_ms: int, limit: int) -> int:
         deleted = 0

@@ -743,7 +743,10 @@ class SQLiteStore:
         ended = access_sql.purge_ended_sessions(sql.qmark, tenant, site, cutoff_ms, limit)
 
         def purge(conn: sqlite3.Connection) -> int:
-            return conn.execute(*expired).rowcount + conn.execute(*ended).rowcount
+            deleted = [row[0] for statement in (expired, ended) for row in conn.execute(*statement)]
+            if deleted:
+                conn.execute(*judge_sql.forget_feedback(sql.qmark, tenant, deleted))
+            return len(deleted)
 
         return await self._write(purge)
 
