@@ -10,6 +10,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _MILLISECOND = timedelta(milliseconds=1)
 _SECOND = timedelta(seconds=1)
+_MILLISECONDS = tuple(f"{ms:03d}Z" for ms in range(1000))  # the end of every timestamp
 _offset_ms = 0
 
 
@@ -25,7 +26,7 @@ def now_ms() -> int:
 
 
 def ms_to_rfc3339(ms: int) -> str:
-    return _second_text(ms // 1000) + f"{ms % 1000:03d}Z"
+    return _second_text(ms // 1000) + _MILLISECONDS[ms % 1000]
 
 
 @functools.lru_cache(maxsize=4096)

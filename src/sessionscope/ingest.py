@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 
 from sessionscope.clock import ms_to_rfc3339, now_ms, rfc3339_to_ms
+from sessionscope.enrich.iplists import compressed_ipv6, is_dotted_ipv4
 from sessionscope.ids import canonical_uuid, uuid7
 from sessionscope.model import (
     Behaviour,
@@ -43,8 +44,14 @@ class IngestError(Exception):
 
 
 def normalise_ip(text: str, field: str = "ip") -> str:
+    candidate = text.strip()
+    if is_dotted_ipv4(candidate):
+        return candidate  # already as ipaddress would write it
+    compressed = compressed_ipv6(candidate)
+    if compressed is not None:
+        return compressed
     try:
-        return ipaddress.ip_address(text.strip()).compressed
+        return ipaddress.ip_address(candidate).compressed
     except ValueError:
         raise IngestError(
             "invalid_ip", f"{field} {text!r} is not an IP address", field=field

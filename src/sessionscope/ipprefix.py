@@ -9,6 +9,8 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
+from sessionscope.enrich.iplists import format_ip, is_dotted_ipv4, plain_ipv6_value
+
 IPV4_PREFIX = 24
 IPV6_PREFIX = 64
 
@@ -18,6 +20,11 @@ def ip_prefix(ip: str | None) -> str | None:
     """`81.2.69.142` -> `81.2.69.0/24`, `2001:db8::1` -> `2001:db8::/64`; None if not an IP."""
     if not ip:
         return None
+    if is_dotted_ipv4(ip):  # the common case, without a parse: its first three octets
+        return f"{ip[: ip.rindex('.')]}.0/{IPV4_PREFIX}"
+    plain = _plain_ipv6_network(ip)
+    if plain is not None:
+        return plain
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -28,3 +35,14 @@ def ip_prefix(ip: str | None) -> str | None:
     host_bits = bits - length
     network = type(address)(int(address) >> host_bits << host_bits)  # no second parse
     return f"{network.compressed}/{length}"
+
+
+def _plain_ipv6_network(ip: str) -> str | None:
+    """The /64 of an IPv6 address that `plain_ipv6_value` reads and that is not IPv4-mapped,
+    written as `ipaddress` writes it; None for anything else."""
+    value = plain_ipv6_value(ip)
+    if value is None or value >> 32 == 0xFFFF:  # IPv4-mapped: its IPv4 /24, from ipaddress
+        return None
+    host_bits = 128 - IPV6_PREFIX
+    written = format_ip(6, value >> host_bits << host_bits)
+    return None if "." in written else f"{written}/{IPV6_PREFIX}"

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sessionscope import model
-from sessionscope.enrich.geo import AnonymousFlags, GeoConfig, GeoIP, GeoResult
+from sessionscope.enrich.geo import (
+    FALLBACK_DATA_FILE,
+    AnonymousFlags,
+    GeoConfig,
+    GeoIP,
+    GeoResult,
+    _load_fallback,
+)
 from sessionscope.enrich.iplists import IPLists, ListMatch, ListMatches
 from sessionscope.enrich.network import (
+    ORGANIZATION_CLASSES,
     USER_TYPES,
+    _classify_names,
     classify_network,
     classify_organization,
     connection_type,
@@ -160,3 +172,45 @@ def test_with_maxmind_test_databases_and_lists() -> None:
     assert network("81.2.69.1").connection_type == "hosting"  # Anonymous-IP hosting flag
     assert network("216.160.83.56").connection_type == "business"  # Connection-Type Corporate
     assert network("172.224.224.5").connection_type == "private_relay"
+
+
+def _case_insensitive_class(names: tuple[str, ...]) -> str | None:
+    """The first class whose case-insensitive pattern one of the names matches."""
+    for kind, pattern in ORGANIZATION_CLASSES:
+        if any(pattern.search(name) for name in names):
+            return kind
+    return None
+
+
+def test_no_organization_pattern_spells_a_letter_in_upper_case() -> None:
+    for _, pattern in ORGANIZATION_CLASSES:
+        assert pattern.flags & re.IGNORECASE
+        letters = re.sub(r"\\.", "", pattern.pattern)  # escapes such as \b are no letters
+        assert letters == letters.lower(), pattern.pattern
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="AaBbCcDdEeGgHhIiKkLlMmNnOoRrSsTtUuVvWw .&-\u00c8\u00e8\u212a"),
+            st.sampled_from(
+                ["AMAZON-02", "Google Fiber Inc", "MINISTÈRE de la Défense", "Telekom AG", "x"]
+            ),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_lowered_ascii_names_are_classed_as_case_insensitive_matching_does(
+    names: list[str],
+) -> None:
+    present = tuple(names)
+    assert _classify_names.__wrapped__(present) == _case_insensitive_class(present)
+
+
+def test_every_fallback_as_name_is_classed_as_case_insensitive_matching_does() -> None:
+    reader = _load_fallback(FALLBACK_DATA_FILE)
+    addresses = [f"{first}.{second}.0.1" for first in range(1, 224) for second in range(0, 256, 8)]
+    names = {reader.lookup(address).asn_name for address in addresses}
+    for name in names - {""}:
+        assert _classify_names.__wrapped__((name,)) == _case_insensitive_class((name,)), name

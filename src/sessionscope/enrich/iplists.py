@@ -32,6 +32,12 @@ _MAPPED_V4_PREFIX: Final = 0xFFFF << 32
 _MAX_REPORTED_ERRORS: Final = 5
 
 
+# An IPv4 address in the one form `ipaddress` accepts for it and writes back: four decimal
+# octets of ASCII digits, none above 255, without leading zeros ("81.2.69.142").
+_OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_IPV4: Final = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 class IPListError(ValueError):
     """A list file or entry that cannot be used; the message names the file and lines."""
 
@@ -50,6 +56,35 @@ def parse_ip(ip: str) -> tuple[int, int]:
     if value >> 32 == 0xFFFF:
         return 4, value ^ _MAPPED_V4_PREFIX
     return 6, value
+
+
+def is_dotted_ipv4(text: str) -> bool:
+    """Whether `text` is an IPv4 address exactly as `ipaddress` writes it, which is also
+    the only way `ipaddress` accepts one: such text needs no parsing to be normalised."""
+    return _DOTTED_IPV4.fullmatch(text) is not None
+
+
+def plain_ipv6_value(text: str) -> int | None:
+    """The value of an IPv6 address written in hex groups alone (no scope id such as `%eth0`,
+    no dotted IPv4 inside), read by the C library, which agrees with `ipaddress` on such
+    text. None for anything else, to be left to `ipaddress`."""
+    if ":" not in text or "%" in text or "." in text:
+        return None
+    try:
+        return int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
+    except (OSError, ValueError):
+        return None
+
+
+def compressed_ipv6(text: str) -> str | None:
+    """`ipaddress.ip_address(text).compressed` for an IPv6 address `plain_ipv6_value` reads,
+    unless the C library writes it with dotted IPv4 inside (`::ffff:1.2.3.4`), which
+    `ipaddress` does not; None otherwise."""
+    value = plain_ipv6_value(text)
+    if value is None:
+        return None
+    written = format_ip(6, value)
+    return None if "." in written else written
 
 
 def format_ip(version: int, value: int) -> str:
@@ -184,7 +219,7 @@ class ListMatches(msgspec.Struct):
     matches: list[ListMatch] = []
 
     def __contains__(self, name: object) -> bool:
-        return any(match.name == name for match in self.matches)
+        return bool(self.matches) and any(match.name == name for match in self.matches)
 
     def __bool__(self) -> bool:
         return bool(self.matches)
@@ -194,6 +229,8 @@ class ListMatches(msgspec.Struct):
         return [match.name for match in self.matches]
 
     def get(self, name: str) -> ListMatch | None:
+        if not self.matches:  # most addresses are on no list
+            return None
         return next((match for match in self.matches if match.name == name), None)
 
 

@@ -125,6 +125,15 @@ ORGANIZATION_CLASSES: Final[tuple[tuple[ConnectionType, re.Pattern[str]], ...]] 
 )  # fmt: skip
 
 
+# The same patterns, case-sensitive, for ASCII names lowered first (nearly every name is
+# ASCII): they find what the case-insensitive ones find in about half the time, as no
+# pattern spells a letter in upper case.
+_LOWERED_CLASSES: Final = tuple(
+    (connection_type, re.compile(pattern.pattern))
+    for connection_type, pattern in ORGANIZATION_CLASSES
+)
+
+
 def _from_lists_and_flags(geo: GeoResult, lists: ListMatches | None) -> ConnectionType | None:
     if lists is not None and "private_relay" in lists:
         return "private_relay"
@@ -154,8 +163,11 @@ def classify_organization(*names: str | None) -> ConnectionType | None:
 # provider names come back all day.
 @lru_cache(maxsize=ORGANIZATION_CACHE_SIZE)
 def _classify_names(present: tuple[str, ...]) -> ConnectionType | None:
-    for connection_type, pattern in ORGANIZATION_CLASSES:
-        if any(pattern.search(name) for name in present):
+    classes, names = ORGANIZATION_CLASSES, present
+    if all(name.isascii() for name in present):
+        classes, names = _LOWERED_CLASSES, tuple(name.lower() for name in present)
+    for connection_type, pattern in classes:
+        if any(pattern.search(name) for name in names):
             return connection_type
     return None
 

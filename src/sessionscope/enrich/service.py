@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, TypeVar
 
 import msgspec
 
@@ -24,7 +24,7 @@ from sessionscope.enrich.ua import (
     client_hints_from_ua_data,
     parse_user_agent,
 )
-from sessionscope.model import Browser, Device, Location, Session, UserAgentData
+from sessionscope.model import Browser, Device, Session, UserAgentData
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +60,24 @@ def _ua_data_mapping(ua_data: UserAgentData) -> dict[str, Any]:
     }
 
 
-def merged(base: Any, observed: Any) -> Any:
-    """`base` with every non-null field of `observed` laid over it (same Struct type)."""
-    values = msgspec.structs.asdict(base)
-    for name, value in msgspec.structs.asdict(observed).items():
-        if value is not None:
-            values[name] = value
-    return type(base)(**values)
+# The fields of `device` and `browser` that the user-agent parse fills; the others are
+# reported (by the browser, or by identification) and kept over the parse.
+_LOOKED_UP: Final = frozenset(
+    {"type", "brand", "model", "name", "os", "os_version", "platform", "category", "version"}
+)
+_REPORTED_DEVICE: Final = tuple(f for f in Device.__struct_fields__ if f not in _LOOKED_UP)
+_REPORTED_BROWSER: Final = tuple(f for f in Browser.__struct_fields__ if f not in _LOOKED_UP)
+_TRUE_COUNTRY: Final = ("true_country_code",)  # judgement's, not the geo lookup's
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def kept_over(base: S, part: S, names: tuple[str, ...]) -> S:
+    """A copy of `base` with each of the fields `names` that `part` has (not null) laid over
+    it."""
+    return msgspec.structs.replace(
+        base, **{name: value for name in names if (value := getattr(part, name)) is not None}
+    )
 
 
 class Enricher:
@@ -103,26 +114,9 @@ class Enricher:
 
     def apply(self, session: Session, evidence: Evidence) -> None:
         """Fill the looked-up parts; what the browser reported directly is kept."""
-        session.device = merged(evidence.user_agent.device, _reported(session.device, Device))
-        session.browser = merged(evidence.user_agent.browser, _reported(session.browser, Browser))
-        true_country = session.location.true_country_code
-        session.location = merged(evidence.geo.location, Location(true_country_code=true_country))
+        agent = evidence.user_agent
+        session.device = kept_over(agent.device, session.device, _REPORTED_DEVICE)
+        session.browser = kept_over(agent.browser, session.browser, _REPORTED_BROWSER)
+        session.location = kept_over(evidence.geo.location, session.location, _TRUE_COUNTRY)
         if session.ip:
             session.network = classify_network(session.ip, evidence.geo, evidence.lists)
-
-
-def _reported(part: Any, kind: type[Any]) -> Any:
-    """The fields of `part` that did not come from the user-agent parse."""
-    looked_up = {
-        "type",
-        "brand",
-        "model",
-        "name",
-        "os",
-        "os_version",
-        "platform",
-        "category",
-        "version",
-    }
-    values = {k: v for k, v in msgspec.structs.asdict(part).items() if k not in looked_up}
-    return kind(**values)

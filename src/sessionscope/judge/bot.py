@@ -12,14 +12,10 @@ for the rest (other crawlers, HTTP libraries, high velocity).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from sessionscope.judge.case import Case
-from sessionscope.judge.consistency import (
-    hints_mismatches,
-    navigator_platform_mismatch,
-    ua_only,
-)
 from sessionscope.judge.findings import noisy_or
 from sessionscope.judge.hardware import (
     hardware_contradicts_device,
@@ -96,28 +92,29 @@ def judge_bot(case: Case, datacenter: RiskSignal) -> Bot:
                 "datacenter_ip", 0.4, f"IP {case.ip} is in a datacenter", "network", bad=False
             )
         )
-    return _verdict(findings, case.policy.bot_threshold, _crawler_name(case))
+    return _verdict(findings, case)
 
 
-def _verdict(findings: list[BotFinding], threshold: float, crawler: str | None) -> Bot:
+def _verdict(findings: list[BotFinding], case: Case) -> Bot:
     strongest: dict[str, float] = {}
     for finding in findings:
         strongest[finding.group] = max(strongest.get(finding.group, 0.0), finding.score)
     score = round(noisy_or(strongest.values()), 3)
-    is_bot = score >= threshold
+    is_bot = score >= case.policy.bot_threshold
     ordered = sorted(findings, key=lambda f: -f.score)
     return Bot(
         score=score,
         is_bot=is_bot,
         flags=list(dict.fromkeys(f.flag for f in ordered)),
-        kind=_kind(findings, crawler) if is_bot else None,
+        kind=_kind(findings, case) if is_bot else None,
         reasons=[f.reason for f in ordered],
     )
 
 
-def _kind(findings: list[BotFinding], crawler: str | None) -> BotKind:
+def _kind(findings: list[BotFinding], case: Case) -> BotKind:
     if any(f.bad for f in findings):
         return "bad"
+    crawler = _crawler_name(case)  # only a bot that poses as no one's browser needs it
     if crawler and crawler.lower().startswith(GOOD_CRAWLERS):
         return "good"
     return "unknown"
@@ -190,25 +187,27 @@ def _automation(case: Case) -> list[BotFinding]:
     return found
 
 
-def _automation_tokens(user_agent: str) -> list[BotFinding]:
+# Pure and keyed by the user agent, of which a few thousand make up nearly all traffic.
+@lru_cache(maxsize=2048)
+def _automation_tokens(user_agent: str) -> tuple[BotFinding, ...]:
     lowered = f" {user_agent.lower()} "
-    return [
+    return tuple(
         BotFinding(flag, 0.9, f"the user agent names the automation tool {tool}", "automation")
         for token, flag, tool in AUTOMATION_UA_TOKENS
         if token in lowered
-    ]
+    )
 
 
 def _tampering(case: Case) -> list[BotFinding]:
-    user_agent = case.session.user_agent or ""
-    parsed = ua_only(user_agent)
+    described = case.self_description
     found = [
         BotFinding("ua_client_hints_mismatch", 0.6, reason, "tampering")
-        for reason in hints_mismatches(user_agent, parsed, case.evidence.hints)
+        for reason in described.hints_mismatches
     ]
-    platform = navigator_platform_mismatch(parsed.device.platform, case.session.signals.platform)
-    if platform:
-        found.append(BotFinding("ua_platform_mismatch", 0.6, platform, "tampering"))
+    if described.platform_mismatch:
+        found.append(
+            BotFinding("ua_platform_mismatch", 0.6, described.platform_mismatch, "tampering")
+        )
     return found
 
 

@@ -51,15 +51,14 @@ def judge(case: Case) -> Verdict:
 
 
 def risk_score(signals: dict[str, RiskSignal], bot: Bot) -> float:
-    weighted = [WEIGHTS[name] * signal.score for name, signal in signals.items()]
-    if bot.kind == "good":
+    good_bot = bot.kind == "good"
+    weighted = [
+        WEIGHTS[name] * signal.score
+        for name, signal in signals.items()
         # Crawlers live in datacenters; that alone says nothing about a welcome one.
-        weighted = [
-            w
-            for (name, _), w in zip(signals.items(), weighted, strict=True)
-            if name != "datacenter"
-        ]
-    elif bot.is_bot:
+        if not (good_bot and name == "datacenter")
+    ]
+    if bot.is_bot and not good_bot:
         weighted.append(BOT_WEIGHT * (bot.score or 0.0))
     return round(noisy_or(weighted), 3)
 

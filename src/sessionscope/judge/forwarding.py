@@ -52,6 +52,10 @@ class Forwarding:
         return bool(self.via or self.chain or self.client_headers)
 
 
+# The story of most requests, shared: a Forwarding is only ever read.
+_NOT_FORWARDED = Forwarding()
+
+
 def _is_obfuscated(hop: str) -> bool:
     """RFC 7239 lets a proxy hide a hop as `unknown` or an `_identifier`."""
     value = hop.strip().strip('"')
@@ -81,7 +85,7 @@ def read_forwarding(
 ) -> Forwarding:
     """The forwarding story of a request that reached us from `ip` with `headers`."""
     if not any(headers.get(name) for name in _FORWARDING_HEADERS):
-        return Forwarding()
+        return _NOT_FORWARDED
     session_ip = parse_address(ip) if ip else None
     header, chain = _chain(headers)
     addresses = [parse_address(hop) for hop in chain]

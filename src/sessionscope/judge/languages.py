@@ -30,12 +30,21 @@ def preferred_languages(session: Session) -> list[str]:
     """The browser's languages as reported by the script, else from Accept-Language."""
     signals = session.signals
     if signals.languages:
-        tags = list(signals.languages)
-    elif signals.language:
-        tags = [signals.language]
-    else:
-        tags = _accept_language(session.accept_language or session.headers.get("accept-language"))
+        return _cleaned(signals.languages)
+    if signals.language:
+        return _cleaned([signals.language])
+    header = session.accept_language or session.headers.get("accept-language")
+    return list(_header_languages(header)) if header else []
+
+
+def _cleaned(tags: list[str]) -> list[str]:
     return [tag.strip() for tag in tags if tag.strip() and tag.strip() != "*"][:_MAX_TAGS]
+
+
+# Few distinct Accept-Language values make up nearly all traffic.
+@lru_cache(maxsize=1024)
+def _header_languages(header: str) -> tuple[str, ...]:
+    return tuple(_cleaned(_accept_language(header)))
 
 
 def _accept_language(header: str | None) -> list[str]:
@@ -52,6 +61,11 @@ def languages_fit(tags: list[str], country: str | None) -> bool | None:
     """True when one of the languages is spoken in the country; None when unknown."""
     if not tags or not country:
         return None
+    return _fit(tuple(tags), country)
+
+
+@lru_cache(maxsize=1024)  # (languages, country): pure, and few pairs recur all day
+def _fit(tags: tuple[str, ...], country: str) -> bool | None:
     spoken = spoken_in(country)
     if not spoken:
         return None

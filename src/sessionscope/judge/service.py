@@ -57,8 +57,11 @@ class Judge:
 
     def _public_ip_geo(self, session: Session) -> GeoResult | None:
         """Where the public IP the browser reported is, when it is not the request's IP."""
-        reported = parse_address(session.signals.public_ip or "")
-        if self.geo is None or reported is None or str(reported) == session.ip:
+        public_ip = session.signals.public_ip
+        if self.geo is None or not public_ip:  # most sessions: no address to parse
+            return None
+        reported = parse_address(public_ip)
+        if reported is None or str(reported) == session.ip:
             return None
         if not reported.is_global:
             return None

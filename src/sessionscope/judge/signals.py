@@ -13,13 +13,7 @@ from sessionscope.enrich.network import HOSTING_ASNS
 from sessionscope.ipprefix import ip_prefix
 from sessionscope.judge import zones
 from sessionscope.judge.case import Case, describe_list
-from sessionscope.judge.consistency import (
-    hints_mismatches,
-    navigator_platform_mismatch,
-    ua_only,
-)
 from sessionscope.judge.findings import Finding, risk_signal
-from sessionscope.judge.forwarding import read_forwarding
 from sessionscope.judge.hardware import emulator_gpu, software_renderer, virtual_machine_gpu
 from sessionscope.judge.languages import languages_fit, preferred_languages
 from sessionscope.judge.records import FraudSighting
@@ -80,7 +74,7 @@ def datacenter(case: Case) -> RiskSignal:
 
 def proxy(case: Case) -> RiskSignal:
     flags = case.evidence.geo.anonymous
-    forwarding = read_forwarding(case.session.ip, case.session.headers, case.policy.trusted_proxies)
+    forwarding = case.forwarding
     findings = [
         _flagged(case, flags.is_public_proxy, 0.9, "a public proxy"),
         _flagged(case, flags.is_residential_proxy, 0.8, "a residential proxy"),
@@ -138,7 +132,7 @@ def vpn(case: Case) -> RiskSignal:
 
 
 def spoofed_ip(case: Case) -> RiskSignal:
-    forwarding = read_forwarding(case.session.ip, case.session.headers, case.policy.trusted_proxies)
+    forwarding = case.forwarding
     findings: list[Finding | None] = []
     loopback = [a for a in forwarding.claimed if a.is_loopback or a.is_unspecified]
     if loopback:
@@ -319,15 +313,17 @@ def device_risk(case: Case) -> RiskSignal:
     return risk_signal(findings)
 
 
+_GPU_CHECKS: tuple[tuple[Callable[[str | None], str | None], float, str], ...] = (
+    (emulator_gpu, 0.7, "an emulator"),
+    (virtual_machine_gpu, 0.6, "a virtual machine"),
+    (software_renderer, 0.6, "software rendering"),
+)
+
+
 def _gpu_findings(case: Case) -> list[Finding | None]:
     renderer = case.session.signals.gpu_renderer
-    checks: list[tuple[Callable[[str | None], str | None], float, str]] = [
-        (emulator_gpu, 0.7, "an emulator"),
-        (virtual_machine_gpu, 0.6, "a virtual machine"),
-        (software_renderer, 0.6, "software rendering"),
-    ]
     findings: list[Finding | None] = []
-    for check, score, what in checks:
+    for check, score, what in _GPU_CHECKS:
         name = check(renderer)
         if name:
             findings.append(Finding(score, f"the GPU is {name}: {what}"))
@@ -337,12 +333,10 @@ def _gpu_findings(case: Case) -> list[Finding | None]:
 
 
 def _self_description_findings(case: Case) -> list[Finding]:
-    user_agent = case.session.user_agent or ""
-    parsed = ua_only(user_agent)
-    reasons = hints_mismatches(user_agent, parsed, case.evidence.hints)
-    platform = navigator_platform_mismatch(parsed.device.platform, case.session.signals.platform)
-    if platform:
-        reasons.append(platform)
+    described = case.self_description
+    reasons = list(described.hints_mismatches)
+    if described.platform_mismatch:
+        reasons.append(described.platform_mismatch)
     return [Finding(0.7, f"{reason}: the user agent is tampered") for reason in reasons]
 
 
