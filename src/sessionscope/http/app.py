@@ -42,7 +42,7 @@ from sessionscope.http.lists import ListsApi
 from sessionscope.http.native import NativeSessions
 from sessionscope.http.openapi import NATIVE_OPERATIONS, NATIVE_SECURITY, build_document, docs_page
 from sessionscope.http.router import NativeRouter, Router
-from sessionscope.http.rsgi import RsgiProtocol, RsgiScope, body_chunks, call_asgi
+from sessionscope.http.rsgi import RsgiProtocol, RsgiScope, body_within, call_asgi
 from sessionscope.http.sdk import SdkScript
 from sessionscope.http.state import AppState
 from sessionscope.http.users import UserSessions
@@ -216,7 +216,7 @@ class SessionscopeApp:
         return await create_answer(
             self.state,
             credentials(scope.headers.get),
-            lambda: read_limited(body_chunks(protocol), declared, limit),
+            lambda: body_within(protocol, declared, limit),
         )
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Message
 
+from sessionscope.http.body import read_limited
+
 _ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
 
 
@@ -39,6 +41,8 @@ class RsgiStream(Protocol):
 
 
 class RsgiProtocol(Protocol):
+    async def __call__(self) -> bytes: ...
+
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 
     async def client_disconnect(self) -> None: ...
@@ -53,6 +57,15 @@ async def body_chunks(protocol: RsgiProtocol) -> AsyncIterator[bytes]:
     this is the one place that does)."""
     async for chunk in protocol:
         yield chunk
+
+
+async def body_within(protocol: RsgiProtocol, declared: str | None, limit: int) -> bytes:
+    """The request body, at most `limit` bytes (else a 413): in one await when Content-Length
+    promises no more than that (the server reads exactly that many bytes as the body), else
+    chunk by chunk, so that an endless body is cut off at the limit."""
+    if declared is not None and declared.isdigit() and int(declared) <= limit:
+        return await protocol()
+    return await read_limited(body_chunks(protocol), declared, limit)
 
 
 def host_and_port(address: str) -> tuple[str, int]:
