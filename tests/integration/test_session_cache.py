@@ -200,30 +200,42 @@ def test_marks_change_on_touch_and_are_shared_through_the_file(tmp_path: Path) -
         other.close()
 
 
-def cached(doc_bytes: int, mark: int = 1) -> CachedSession:
-    stored = StoredSession("id", BASE_MS, None, "active", b"x" * doc_bytes)
-    return CachedSession(mark, "web", stored)
+def cached(session_id: str, doc_bytes: int, mark: int = 1, tenant: str = "acme") -> CachedSession:
+    stored = StoredSession(session_id, BASE_MS, None, "active", b"x" * doc_bytes)
+    return CachedSession(mark, tenant, "web", stored)
 
 
 def test_the_cache_stays_within_its_budget_least_recently_used_out() -> None:
     cache = SessionCache(budget_bytes=3 * (1000 + ENTRY_OVERHEAD))  # three entries of 1,000 bytes
     for name in ("a", "b", "c"):
-        cache.put("acme", name, cached(1000))
+        cache.put(cached(name, 1000))
     assert cache.get("acme", "a", 1) is not None  # a is now the most recent
-    cache.put("acme", "d", cached(1000))
+    cache.put(cached("d", 1000))
     assert cache.get("acme", "b", 1) is None
     assert [cache.get("acme", n, 1) is not None for n in ("a", "c", "d")] == [True] * 3
     assert cache.used_bytes <= cache.budget_bytes and len(cache) == 3
-    cache.put("acme", "huge", cached(10_000))  # larger than the whole budget: not kept
+    cache.put(cached("huge", 10_000))  # larger than the whole budget: not kept
     assert cache.get("acme", "huge", 1) is None and len(cache) == 3
 
 
 def test_an_entry_whose_mark_moved_is_dropped() -> None:
     cache = SessionCache(budget_bytes=MB)
-    cache.put("acme", "a", cached(100, mark=7))
+    cache.put(cached("a", 100, mark=7))
     assert cache.get("acme", "a", 8) is None
     assert cache.get("acme", "a", 7) is None  # dropped, not kept for the old mark
     assert len(cache) == 0 and cache.used_bytes == 0
+
+
+def test_one_id_in_two_tenants_is_two_sessions() -> None:
+    cache = SessionCache(budget_bytes=MB)
+    cache.put(cached("a", 100, tenant="acme"))
+    assert cache.get("globex", "a", 1) is None
+    assert cache.get("acme", "a", 1) is not None
+    cache.put(cached("a", 200, tenant="globex"))  # takes the id's place
+    assert cache.get("acme", "a", 1) is None
+    entry = cache.get("globex", "a", 1)
+    assert entry is not None and len(entry.stored.doc) == 200
+    assert len(cache) == 1 and cache.used_bytes == 200 + ENTRY_OVERHEAD
 
 
 def test_two_workers_serve_every_change_at_once(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_budget_counts_at_least_what_entries_allocate() -> None:
             # the id, as the request's path gives it: once the request is answered, the
             # cache's key is what keeps it
             session_id = str(uuid.uuid4())
-            cache.put("tenant", session_id, cached_entry(index, session_id, fresh_row(index)))
+            cache.put(cached_entry(index, "tenant", session_id, fresh_row(index)))
         allocated = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
@@ -57,8 +57,8 @@ def test_budget_counts_at_least_what_entries_allocate() -> None:
 
 
 def test_entries_share_site_and_status_words() -> None:
-    first = cached_entry(1, "a", fresh_row(1))
-    second = cached_entry(2, "b", fresh_row(2))
-    assert first.site is second.site
+    first = cached_entry(1, "".join(["ac", "me"]), "a", fresh_row(1))
+    second = cached_entry(2, "".join(["acm", "e"]), "b", fresh_row(2))
+    assert first.tenant is second.tenant and first.site is second.site
     assert first.stored.status is second.stored.status
     assert first.stored.id == "a"

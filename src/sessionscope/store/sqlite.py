@@ -572,8 +572,8 @@ class SQLiteStore:
             rows = self._read(sql.SITE_AND_SESSION_BY_ID, (tenant, session_id))
             if not rows:
                 return None
-            entry = cached_entry(mark, session_id, rows[0])
-            cache.put(tenant, session_id, entry)
+            entry = cached_entry(mark, tenant, session_id, rows[0])
+            cache.put(entry)
         return entry
 
     async def replace_session(self, session: Session, expected_version: int) -> bool:
