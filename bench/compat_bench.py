@@ -59,6 +59,7 @@ def compat_server(ctx: Context) -> CompatServer:
     pair = json.loads(output.strip().splitlines()[-1])
     env = dict(os.environ, SESSIONSCOPE_COMPAT_RATE_LIMIT=_UNLIMITED)
     child, base = ctx.start_server("sessionscope serve (compat)", ctx.params.workers, env)
+    ctx.warm_pass(base)  # every session in its read cache, as for get_session
     server = CompatServer(child, base, pair["access_key"], pair["secret_key"])
     _servers[id(ctx)] = server
     return server

@@ -106,11 +106,13 @@ def get_session(ctx: Context) -> Result:
     reference = ctx.reference("nginx_get")
     keys = ctx.keys()
     server, base = ctx.server()
+    warm = ctx.warm_pass(base)
     load = ctx.wrk(
         "get_session", base, "get_session.lua", [str(ctx.ids_path), keys.secret_key], server
     )
     run = load.run
     details = load.details(ctx.params)
+    details["warm_pass"] = {"reads": warm.requests, "seconds": warm.duration_s}
     cpu_reference = reference.details.get("server_cpu_us_per_request")
     if cpu_reference:
         # CPU per request against nginx's: a ratio that holds even on a busy machine.

@@ -1,8 +1,12 @@
 """Processes the runner starts, and how it stops them.
 
-Each child runs in its own session (so its process group id is its pid): stopping
-it signals that group only, which reaches the workers a server forks and nothing
-else. `Processes` remembers every child and stops them all, newest first, when
+Each child runs in its own process group (its group id is its pid): stopping it
+signals that group only, which reaches the workers a server forks and nothing else.
+Children stay in the runner's session: a session of their own would also put each in
+a scheduler autogroup of its own (Linux, `kernel.sched_autogroup_enabled`), and the
+kernel would then share the CPUs between wrk and a server as between two users, which
+is not how clients and servers meet and which cost our multi-threaded server about 15%
+of its GETs a second here (bench/README.md). `Processes` remembers every child and stops them all, newest first, when
 its `with` block ends, error or Ctrl-C included.
 """
 
@@ -50,7 +54,7 @@ class Child:
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
                 env=dict(env) if env is not None else None,
-                start_new_session=True,
+                process_group=0,
             )
         except BaseException:
             self._log.close()
