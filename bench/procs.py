@@ -6,8 +6,8 @@ Children stay in the runner's session: a session of their own would also put eac
 a scheduler autogroup of its own (Linux, `kernel.sched_autogroup_enabled`), and the
 kernel would then share the CPUs between wrk and a server as between two users, which
 is not how clients and servers meet and which cost our multi-threaded server about 15%
-of its GETs a second here (bench/README.md). `Processes` remembers every child and stops them all, newest first, when
-its `with` block ends, error or Ctrl-C included.
+of its GETs a second here (bench/README.md). `Processes` remembers every child and stops
+them all, newest first, when its `with` block ends, error or Ctrl-C included.
 """
 
 from __future__ import annotations

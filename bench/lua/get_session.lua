@@ -15,13 +15,8 @@ function init(args)
   local ids_path, api_key = args[1], args[2]
   assert(ids_path and api_key, "usage: get_session.lua -- IDS_FILE API_KEY")
   seed_random()
-  for id in io.lines(ids_path) do
-    if id ~= "" then
-      count = count + 1
-      prepared[count] = wrk.format("GET", "/v1/sessions/" .. id, { ["x-api-key"] = api_key })
-    end
-  end
-  assert(count > 0, "no session ids in " .. ids_path)
+  prepared = session_gets(ids_path, api_key)
+  count = #prepared
 end
 
 function request()

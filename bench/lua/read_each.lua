@@ -17,13 +17,8 @@ local next_index = 0
 function init(args)
   local ids_path, api_key = args[1], args[2]
   assert(ids_path and api_key, "usage: read_each.lua -- IDS_FILE API_KEY")
-  for id in io.lines(ids_path) do
-    if id ~= "" then
-      count = count + 1
-      prepared[count] = wrk.format("GET", "/v1/sessions/" .. id, { ["x-api-key"] = api_key })
-    end
-  end
-  assert(count > 0, "no session ids in " .. ids_path)
+  prepared = session_gets(ids_path, api_key)
+  count = #prepared
 end
 
 function request()

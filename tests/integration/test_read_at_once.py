@@ -2,7 +2,8 @@
 every rule of the whole way: reads are repeated so that the key and the session are cached
 before the read that matters. The server keeps keys for a minute (the shared test server
 keeps none, which would never take this path); on PostgreSQL no session is kept, and the
-same answers must come the whole way."""
+same answers must come the whole way. The `acme` and `globex` clients of conftest.py use
+this module's `stack`."""
 
 from __future__ import annotations
 
@@ -32,18 +33,6 @@ def stack(fresh_database_url: str, tmp_path: Path) -> Iterator[Stack]:
         yield stack
     finally:
         server.stop()
-
-
-@pytest.fixture
-def acme(stack: Stack) -> Iterator[httpx.Client]:
-    with stack.client(stack.key("acme")) as client:
-        yield client
-
-
-@pytest.fixture
-def globex(stack: Stack) -> Iterator[httpx.Client]:
-    with stack.client(stack.key("globex")) as client:
-        yield client
 
 
 def statuses(client: httpx.Client, session_id: str) -> list[int]:
