@@ -239,6 +239,13 @@ def _resolve(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
             future.set_exception(value)
 
 
+def _visible(entry: CachedSession | None, sites: tuple[str, ...] | None) -> StoredSession | None:
+    """The cached session, if it is on one of `sites` (None: any site of its tenant)."""
+    if entry is None or (sites is not None and entry.site not in sites):
+        return None
+    return entry.stored
+
+
 def _translate(error: Exception) -> Exception:
     if isinstance(error, sqlite3.IntegrityError):
         return Conflict(str(error))
@@ -548,22 +555,18 @@ class SQLiteStore:
             statement, params = sql.get_session_sql(sql.qmark, tenant, session_id, sites)
             rows = self._read(statement, params)
             return StoredSession(*rows[0]) if rows else None
-        entry = self._cached_session(self._cache, self._marks, tenant, session_id)
-        if entry is None or (sites is not None and entry.site not in sites):
-            return None
-        return entry.stored
+        return _visible(
+            self._read_through_cache(self._cache, self._marks, tenant, session_id), sites
+        )
 
     def cached_session(
         self, tenant: str, session_id: str, sites: tuple[str, ...] | None = None
     ) -> StoredSession | None:
         if self._cache is None or self._marks is None:
             return None
-        entry = self._cache.get(tenant, session_id, self._marks.mark_of(session_id))
-        if entry is None or (sites is not None and entry.site not in sites):
-            return None
-        return entry.stored
+        return _visible(self._cache.get(tenant, session_id, self._marks.mark_of(session_id)), sites)
 
-    def _cached_session(
+    def _read_through_cache(
         self, cache: SessionCache, marks: ChangeMarks, tenant: str, session_id: str
     ) -> CachedSession | None:
         mark = marks.mark_of(session_id)  # before the row: see store/session_cache.py
