@@ -190,8 +190,18 @@ class Context:
         return child, base
 
     # load ----------------------------------------------------------------------
-    def wrk(self, name: str, url: str, script: str, script_args: list[str], server: Child) -> Load:
+    def wrk(
+        self,
+        name: str,
+        url: str,
+        script: str,
+        script_args: list[str] | Callable[[str, float], list[str]],
+        server: Child,
+    ) -> Load:
         """A warm-up run, then the measured run; both must see only expected statuses.
+
+        `script_args` may be a function of the run's label and seconds, called before
+        each run, for a script that needs something fresh per run (signed requests).
 
         Around the measured run, the CPU time of `server`'s process group, of wrk and
         of the whole machine are taken, so that each figure says what it cost and
@@ -204,7 +214,7 @@ class Context:
                 self.processes,
                 url=url,
                 script=script,
-                script_args=script_args,
+                script_args=script_args(label, seconds) if callable(script_args) else script_args,
                 duration_s=seconds,
                 connections=p.connections,
                 threads=p.threads,

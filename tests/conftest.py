@@ -103,25 +103,34 @@ async def run_store(run_database_url: str) -> AsyncIterator[Store]:
         yield store
 
 
+# What a server needs to answer reads from its caches (the tests' servers keep no key).
+KEYS_KEPT_A_MINUTE = {"SESSIONSCOPE_KEY_CACHE_SECONDS": "60"}
+
+
+@contextlib.contextmanager
+def served_stack(url: str, log_dir: Path, env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """A server on the empty database `url`, with `env` over the tests' settings, and the
+    tenants `acme` (sites web, shop) and `globex`; stopped after."""
+    tenants = {"acme": init_tenant(url, "acme", "web"), "globex": init_tenant(url, "globex", "web")}
+    server = Server(url, env=env or {}).start(log_dir)
+    try:
+        stack = Stack("sqlite" if url.startswith("sqlite") else "postgres", server, tenants)
+        with stack.client(stack.key("acme")) as admin:
+            made = admin.post("/v1/sites", json={"slug": "shop"})
+            assert made.status_code == 201, made.text
+        yield stack
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     backend: str = request.param
     url: str = request.getfixturevalue(f"{backend}_url")
-    tenants = {"acme": init_tenant(url, "acme", "web"), "globex": init_tenant(url, "globex", "web")}
-    server = Server(url).start(tmp_path_factory.mktemp(f"logs-{backend}"))
-    try:
-        with httpx.Client(base_url=server.base_url, timeout=30) as admin:
-            made = admin.post(
-                "/v1/sites",
-                json={"slug": "shop"},
-                headers={"x-api-key": tenants["acme"]["secret_key"]},
-            )
-            assert made.status_code == 201, made.text
-        yield Stack(backend, server, tenants)
-    finally:
-        server.stop()
+    with served_stack(url, tmp_path_factory.mktemp(f"logs-{backend}")) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Every compatible GET answers the same whichever way it comes in: the gate's RSGI entry,
 the gate under ASGI, and Starlette's own routes (HEAD, and any request the gate passes on).
 
-In-process, on a fresh SQLite store, so that the three paths see the very same data.
+In-process, on a fresh SQLite store, so that the three paths see the very same data. Keys
+are kept a minute: a GET whose key and session are cached is answered from the caches
+(`read_at_once`), the others the whole way, and every way must answer alike.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest_asyncio
 from sessionscope.auth.zephr_hmac import authorization
 from sessionscope.clock import now_ms, set_offset_ms
 from sessionscope.config import load_settings
+from sessionscope.dialects.shared import CompatRequest
 from sessionscope.http.app import SessionscopeApp, create_app
 from sessionscope.tenancy import InitResult, init_tenant
 from tests.contract.compat import MAC_CHROME, PROFILES
@@ -37,7 +40,9 @@ class Local:
 @pytest_asyncio.fixture(loop_scope="function")
 async def local(tmp_path: Path) -> AsyncIterator[Local]:
     url = f"sqlite:///{tmp_path / 'sessionscope.db'}"
-    app = create_app(load_settings({"SESSIONSCOPE_DATABASE_URL": url}))
+    app = create_app(
+        load_settings({"SESSIONSCOPE_DATABASE_URL": url, "SESSIONSCOPE_KEY_CACHE_SECONDS": "60"})
+    )
     await app.state.store.open()
     await app.state.store.migrate()
     try:
@@ -140,6 +145,22 @@ async def test_secret_key_apis_answer_alike_every_way(
     if "?" in path and profile == "missing":
         expected = 200  # the list has no session id
     assert first[0] == expected, first
+
+
+@pytest.mark.parametrize(("template", "header"), SECRET_KEY_GETS[:3])
+async def test_a_read_once_cached_is_answered_from_the_caches_as_the_whole_way_does(
+    local: Local, template: str, header: str
+) -> None:
+    key = local.tenant.secret_key
+    headers = {header: f"Bearer {key}" if header == "authorization" else key}
+    path = template.format(id=local.ids["authenticated"])
+    whole_way = await over_asgi(local.app.starlette, path, headers)
+    found = local.app.compat.find("GET", path)
+    assert found is not None and found[0].at_once is not None
+    route, params = found
+    at_once = route.at_once(CompatRequest("GET", path, "", headers, params))
+    assert at_once is not None
+    assert without_request_id((200, json.loads(at_once), None)) == without_request_id(whole_way)
 
 
 def signed(local: Local, path: str) -> dict[str, str]:

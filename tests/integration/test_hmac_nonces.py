@@ -12,14 +12,12 @@ import pytest
 from redis.asyncio import Redis
 
 from sessionscope.auth.nonces import RedisNonces, StoreNonces
-from sessionscope.store import open_store
+from sessionscope.store import nonce_log, open_store
 from sessionscope.store import sqlite as sqlite_store
 from sessionscope.store.base import Store
 
 NOW = 1_750_000_000_000
 WINDOW = 300_000
-
-
 
 
 @pytest.fixture
@@ -57,13 +55,30 @@ async def test_purge_forgets_only_expired_nonces(store: Store) -> None:
     assert not await remember(store, "k", "live", NOW + WINDOW, NOW + 1)
 
 
+class PurgeCounting:
+    """A store whose purges are counted."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.purges = 0
+
+    async def purge_nonces(self, now_ms: int) -> int:
+        self.purges += 1
+        return await self.store.purge_nonces(now_ms)
+
+    async def remember_nonces(self, nonces: list[tuple[str, str, int]], now_ms: int) -> list[bool]:
+        return await self.store.remember_nonces(nonces, now_ms)
+
+
 async def test_store_memory_purges_at_most_once_per_interval(store: Store) -> None:
-    memory = StoreNonces(store, purge_interval=3600)
+    counting = PurgeCounting(store)
+    memory = StoreNonces(counting, purge_interval=3600)  # type: ignore[arg-type]
     assert await remember(store, "k", "expired-a", NOW - 1, NOW - WINDOW)
     assert await memory.first_use("k", "fresh", NOW + WINDOW, NOW)  # purges expired-a
-    assert await remember(store, "k", "expired-b", NOW - 1, NOW - WINDOW)
+    assert counting.purges == 1
     assert await memory.first_use("k", "fresh-2", NOW + WINDOW, NOW)  # no purge this time
-    assert await store.purge_nonces(NOW) == 1
+    assert counting.purges == 1
+    assert await store.purge_nonces(NOW) == 0
     assert not await memory.first_use("k", "fresh", NOW + WINDOW, NOW + 5)
 
 
@@ -147,10 +162,8 @@ async def test_sqlite_keeps_nonces_in_a_file_of_their_own_shared_by_every_store_
         for store in (first, second):
             await store.close()
     with sqlite3.connect(tmp_path / "nonces.db-nonces") as side:
-        assert side.execute("SELECT nonce FROM hmac_nonces ORDER BY nonce").fetchall() == [
-            ("n1",),
-            ("n2",),
-        ]
+        logged = side.execute("SELECT tag FROM nonce_log ORDER BY seq").fetchall()
+        assert logged == [(nonce_log.tag("k", "n1"),), (nonce_log.tag("k", "n2"),)]
     with sqlite3.connect(tmp_path / "nonces.db") as main:
         assert main.execute("SELECT count(*) FROM hmac_nonces").fetchone() == (0,)
 
@@ -167,7 +180,10 @@ async def test_sqlite_nonce_batch_waits_for_a_write_lock_another_instance_holds(
         assert await remember(store, "k", "before", NOW + WINDOW, NOW)
         other = sqlite3.connect(tmp_path / "nonces.db-nonces", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
-        other.execute("INSERT INTO hmac_nonces VALUES ('k', 'theirs', ?)", (NOW + WINDOW,))
+        other.execute(
+            "INSERT INTO nonce_log (seq, tag, expires_ms) SELECT max(seq) + 1, ?, ? FROM nonce_log",
+            (nonce_log.tag("k", "theirs"), NOW + WINDOW),
+        )
         batch = [("k", "mine", NOW + WINDOW), ("k", "theirs", NOW + WINDOW)]
         waiting = asyncio.ensure_future(store.remember_nonces(batch, NOW + 1))
         await asyncio.sleep(0.05)
@@ -205,3 +221,36 @@ async def test_sqlite_checkpoints_the_nonce_file_on_a_worker_thread(
     finally:
         await store.close()
     assert checkpoints == [(str(tmp_path / "nonces.db-nonces"), False)]
+
+
+async def test_sqlite_nonce_checkpoint_waits_for_writers_then_the_log_starts_over(
+    tmp_path: Path,
+) -> None:
+    """A passive checkpoint copies what it can beside the writers and, with nonces always
+    coming, never lets the `-wal` file start over: it grew without end. The checkpoint
+    waits for the writer instead; after it, the next commits reuse the file from its start."""
+    store = open_store(f"sqlite:///{tmp_path / 'nonces.db'}")
+    await store.open()
+    await store.migrate()
+    nonce_file = tmp_path / "nonces.db-nonces"
+    wal = tmp_path / "nonces.db-nonces-wal"
+    try:
+        for index in range(40):
+            assert await remember(store, "k", f"a{index}", NOW + WINDOW, NOW)
+        grown = wal.stat().st_size
+        other = sqlite3.connect(nonce_file, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        checkpoint = asyncio.ensure_future(
+            asyncio.to_thread(sqlite_store._checkpoint, str(nonce_file), "normal")
+        )
+        await asyncio.sleep(0.2)
+        assert not checkpoint.done()
+        other.execute("ROLLBACK")
+        other.close()
+        await checkpoint
+        for index in range(20):
+            assert await remember(store, "k", f"b{index}", NOW + WINDOW, NOW)
+        assert wal.stat().st_size == grown
+        assert not await remember(store, "k", "a3", NOW + WINDOW, NOW + 1)
+    finally:
+        await store.close()

@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Stack
-from tests.server import Server, init_tenant
+from tests.conftest import KEYS_KEPT_A_MINUTE, Stack, served_stack
 
 BODY = {"ip": "81.2.69.160", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
 READS = 3
@@ -22,17 +21,8 @@ READS = 3
 
 @pytest.fixture
 def stack(fresh_database_url: str, tmp_path: Path) -> Iterator[Stack]:
-    url = fresh_database_url
-    tenants = {"acme": init_tenant(url, "acme", "web"), "globex": init_tenant(url, "globex", "web")}
-    server = Server(url, env={"SESSIONSCOPE_KEY_CACHE_SECONDS": "60"}).start(tmp_path)
-    try:
-        backend = "sqlite" if url.startswith("sqlite") else "postgres"
-        stack = Stack(backend, server, tenants)
-        with stack.client(stack.key("acme")) as admin:
-            assert admin.post("/v1/sites", json={"slug": "shop"}).status_code == 201
+    with served_stack(fresh_database_url, tmp_path, KEYS_KEPT_A_MINUTE) as stack:
         yield stack
-    finally:
-        server.stop()
 
 
 def statuses(client: httpx.Client, session_id: str) -> list[int]:

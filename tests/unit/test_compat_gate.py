@@ -9,7 +9,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from sessionscope.dialects.gate import CompatGate
-from sessionscope.dialects.shared import CompatRequest, CompatRouter, Handler
+from sessionscope.dialects.shared import AtOnceHandler, CompatRequest, CompatRouter, Handler
 from sessionscope.http.errors import ApiError
 from sessionscope.store.base import StoreError
 from tests.rsgi_fakes import FakeHeaders, FakeScope
@@ -18,7 +18,8 @@ PREFIX = "/compat/fake"
 
 
 class FakeApi(CompatRouter):
-    """Two routes that echo what the handler was given, or raise what the path asks for."""
+    """Two routes that echo what the handler was given, or raise what the path asks for;
+    the first has a synchronous handler too, which answers only the things it names."""
 
     prefix = PREFIX
     operations = ()
@@ -27,8 +28,16 @@ class FakeApi(CompatRouter):
     def direct_routes(self) -> list[tuple[str, Handler]]:
         return [(PREFIX + "/v1/things/{id}", self.thing), (PREFIX + "/v1/{a}/x/{b}", self.pair)]
 
+    def at_once_handlers(self) -> dict[str, AtOnceHandler]:
+        return {PREFIX + "/v1/things/{id}": self.thing_at_once}
+
     def envelope(self, error: ApiError) -> bytes:
         return f"{error.status} {error.code}".encode()
+
+    def thing_at_once(self, request: CompatRequest) -> bytes | None:
+        if request.params["id"] == "over-limit":
+            raise ApiError(429, "rate_limited", "counted at once", retry_after=3)
+        return b"from the caches" if request.params["id"] == "cached" else None
 
     async def thing(self, request: CompatRequest) -> bytes:
         failure = {
@@ -184,6 +193,24 @@ async def test_other_methods_go_on_to_the_app(gate: CompatGate) -> None:
 async def test_errors_are_answered_in_the_apis_envelope(
     gate: CompatGate, thing: str, status: int, body: bytes, retry_after: str | None
 ) -> None:
+    path = f"{PREFIX}/v1/things/{thing}"
+    for answer in (await rsgi_get(gate, path, []), await asgi_get(gate, path, [])):
+        assert answer is not None
+        assert (answer.status, answer.body) == (status, body)
+        assert answer.headers.get("retry-after") == retry_after
+
+
+@pytest.mark.parametrize(
+    ("thing", "status", "body", "retry_after"),
+    [
+        ("cached", 200, b"from the caches", None),
+        ("over-limit", 429, b"429 rate_limited", "3"),
+    ],
+)
+async def test_a_synchronous_handler_answers_first_and_its_errors_in_the_envelope(
+    gate: CompatGate, thing: str, status: int, body: bytes, retry_after: str | None
+) -> None:
+    """What it answers the async handler never sees (that one would echo the request)."""
     path = f"{PREFIX}/v1/things/{thing}"
     for answer in (await rsgi_get(gate, path, []), await asgi_get(gate, path, [])):
         assert answer is not None

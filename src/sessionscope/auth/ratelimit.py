@@ -21,6 +21,10 @@ class MemoryRateLimiter:
         self._max_buckets = max_buckets
 
     async def hit(self, bucket: str, limit: int, window_seconds: int) -> int | None:
+        return self.hit_at_once(bucket, limit, window_seconds)
+
+    def hit_at_once(self, bucket: str, limit: int, window_seconds: int) -> int | None:
+        """`hit` without waiting: the windows are this process's own."""
         moment = time.monotonic()
         ends, count = self._windows.get(bucket, (0.0, 0))
         if ends <= moment:

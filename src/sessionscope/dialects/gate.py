@@ -2,6 +2,9 @@
 segments and answered straight through ASGI, without Starlette's routing, request and
 response objects, which cost more than the work of a read itself.
 
+A route with a synchronous handler (`CompatRouter.at_once_handlers`) is first answered from
+this process's caches without an await when it can be; else its async handler answers.
+
 A request none of these routes takes fully (another path, another method) goes on to the
 app's own routing, which answers 404 and 405 in the dialect's envelope as usual.
 """
@@ -12,7 +15,7 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sessionscope.dialects.shared import CompatRequest, CompatRouter, Handler
+from sessionscope.dialects.shared import AtOnceHandler, CompatRequest, CompatRouter, Handler
 from sessionscope.http.errors import failure_of
 from sessionscope.http.router import Router
 from sessionscope.http.rsgi import RsgiProtocol, RsgiScope
@@ -21,18 +24,27 @@ PREFIX = "/compat/"
 _JSON = (b"content-type", b"application/json")
 _RSGI_JSON = [("content-type", "application/json")]
 
+Reply = tuple[int, bytes, int | None]  # status, body, Retry-After seconds
+
 
 class DirectRoute:
     """One GET path template: its fixed segments must be equal, each `{name}` non-empty
     (what Starlette's `{name}` matches: one segment of at least one character)."""
 
-    def __init__(self, template: str, handler: Handler, router: CompatRouter) -> None:
+    def __init__(
+        self,
+        template: str,
+        handler: Handler,
+        at_once: AtOnceHandler | None,
+        router: CompatRouter,
+    ) -> None:
         parts = template.split("/")
         self.size = len(parts)
         self.api = parts[2]  # "/compat/<api>/...": the segment that tells the APIs apart
         self.fixed = tuple((i, part) for i, part in enumerate(parts) if not part.startswith("{"))
         self.names = tuple((i, part[1:-1]) for i, part in enumerate(parts) if part.startswith("{"))
         self.handler = handler
+        self.at_once = at_once
         self.router = router
 
     def match(self, parts: list[str]) -> dict[str, str] | None:
@@ -50,8 +62,9 @@ class CompatGate:
         self._routes: dict[tuple[int, str], list[DirectRoute]] = {}
         for router in routers:
             if isinstance(router, CompatRouter) and router.prefix.startswith(PREFIX):
+                at_once = router.at_once_handlers()
                 for template, handler in router.direct_routes():
-                    route = DirectRoute(template, handler, router)
+                    route = DirectRoute(template, handler, at_once.get(template), router)
                     self._routes.setdefault((route.size, route.api), []).append(route)
         self._fallback = fallback
 
@@ -72,7 +85,8 @@ class CompatGate:
             await self._fallback(scope, receive, send)
             return
         route, params = found
-        status, body, retry_after = await answer(route, CompatRequest.from_asgi(scope, params))
+        request = CompatRequest.from_asgi(scope, params)
+        status, body, retry_after = answer_at_once(route, request) or await answer(route, request)
         headers = [_JSON, (b"content-length", str(len(body)).encode())]
         if retry_after is not None:
             headers.append((b"retry-after", str(retry_after).encode()))
@@ -86,7 +100,8 @@ class CompatGate:
         if found is None:
             return False
         route, params = found
-        status, body, retry_after = await answer(route, CompatRequest.from_rsgi(scope, params))
+        request = CompatRequest.from_rsgi(scope, params)
+        status, body, retry_after = answer_at_once(route, request) or await answer(route, request)
         headers = (
             _RSGI_JSON if retry_after is None else [*_RSGI_JSON, ("retry-after", str(retry_after))]
         )
@@ -94,10 +109,25 @@ class CompatGate:
         return True
 
 
-async def answer(route: DirectRoute, request: CompatRequest) -> tuple[int, bytes, int | None]:
-    """Status, body and Retry-After seconds of the answer; errors in the API's envelope."""
+def answer_at_once(route: DirectRoute, request: CompatRequest) -> Reply | None:
+    """The answer from this process's caches, or None: then `answer`."""
+    if route.at_once is None:
+        return None
+    try:
+        body = route.at_once(request)
+    except Exception as error:
+        return failure_reply(route, error)
+    return (200, body, None) if body is not None else None
+
+
+async def answer(route: DirectRoute, request: CompatRequest) -> Reply:
+    """The answer the whole way; errors in the API's envelope."""
     try:
         return 200, await route.handler(request), None
     except Exception as error:
-        failure = failure_of(error)
+        return failure_reply(route, error)
+
+
+def failure_reply(route: DirectRoute, error: Exception) -> Reply:
+    failure = failure_of(error)
     return failure.status, route.router.envelope(failure), failure.retry_after

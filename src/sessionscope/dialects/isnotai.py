@@ -14,21 +14,26 @@ from msgspec import UNSET, Struct, UnsetType
 
 from sessionscope.clock import now_ms
 from sessionscope.dialects.shared import (
+    AtOnceHandler,
     CompatRequest,
     CompatRouter,
     Handler,
+    cached_stored,
     current_status,
     find_stored,
     known,
     not_found,
+    read_at_once,
     secret_principal,
 )
 from sessionscope.http.errors import ApiError
 from sessionscope.http.openapi import Operation, Parameter
 from sessionscope.http.state import AppState
 from sessionscope.model import Bot, Browser, Device, Session, SessionStatus, User
+from sessionscope.store.base import StoredSession
 
 PREFIX = "/compat/isnotai"
+SESSION_PATH = PREFIX + "/v1/sessions/{sessionId}"
 # Our error codes in isnotai's upper-case vocabulary; others are upper-cased as they are.
 ERROR_CODES = {
     "unauthorized": "INVALID_API_KEY",
@@ -127,7 +132,7 @@ _encoder = msgspec.json.Encoder()
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get",
-        PREFIX + "/v1/sessions/{sessionId}",
+        SESSION_PATH,
         "isnotai: get a single tracking session by id",
         "compat: isnotai",
         {
@@ -156,6 +161,15 @@ def envelope(error: ApiError) -> bytes:
     return _encoder.encode(IsnotaiError(IsnotaiErrorDetail(code, error.message, error.details)))
 
 
+def session_body(stored: StoredSession, key_site: str | None) -> bytes:
+    """The session as of now; 403 for a key bound to another site of the tenant."""
+    session = _source.decode(stored.doc)
+    if key_site not in (None, session.site):
+        raise ApiError(403, "forbidden", "the session belongs to another integration (site)")
+    session.status = current_status(session.status, stored, now_ms())
+    return _encoder.encode(render(session))
+
+
 class IsnotaiApi(CompatRouter):
     prefix = PREFIX
     operations: tuple[Operation, ...] = OPERATIONS
@@ -165,7 +179,10 @@ class IsnotaiApi(CompatRouter):
         self.state = state
 
     def direct_routes(self) -> list[tuple[str, Handler]]:
-        return [(PREFIX + "/v1/sessions/{sessionId}", self.get)]
+        return [(SESSION_PATH, self.get)]
+
+    def at_once_handlers(self) -> dict[str, AtOnceHandler]:
+        return {SESSION_PATH: self.get_at_once}
 
     def envelope(self, error: ApiError) -> bytes:
         return envelope(error)
@@ -178,8 +195,14 @@ class IsnotaiApi(CompatRouter):
         stored = await find_stored(self.state, principal.tenant, raw_id, None)
         if stored is None:
             raise not_found("no such session")
-        session = _source.decode(stored.doc)
-        if principal.site not in (None, session.site):
-            raise ApiError(403, "forbidden", "the session belongs to another integration (site)")
-        session.status = current_status(session.status, stored, now_ms())
-        return _encoder.encode(render(session))
+        return session_body(stored, principal.site)
+
+    def get_at_once(self, request: CompatRequest) -> bytes | None:
+        raw_id = request.params["sessionId"]
+        return read_at_once(
+            self.state,
+            request.headers,
+            bearer=True,
+            find=lambda caller: cached_stored(self.state, caller.tenant, raw_id, None),
+            answer=lambda caller, stored: session_body(stored, caller.site),
+        )

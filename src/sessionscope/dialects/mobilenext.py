@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import msgspec
@@ -21,11 +22,14 @@ from sessionscope.auth.keys import Principal
 from sessionscope.clock import now_ms
 from sessionscope.dialects import timestamp_cursor
 from sessionscope.dialects.shared import (
+    AtOnceHandler,
     CompatRequest,
     CompatRouter,
     Handler,
+    cached_stored,
     find_stored,
     not_found,
+    read_at_once,
     secret_principal,
     uuid_text,
 )
@@ -33,9 +37,11 @@ from sessionscope.http.errors import ApiError
 from sessionscope.http.openapi import Operation, Parameter
 from sessionscope.http.state import AppState
 from sessionscope.model import Device, Session
-from sessionscope.store.base import SessionQuery
+from sessionscope.store.base import SessionQuery, StoredSession
 
 PREFIX = "/compat/mobilenext"
+LIST_PATH = PREFIX + "/api/v1/sessions"
+SESSION_PATH = PREFIX + "/api/v1/sessions/{sessionId}"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 ORGANIZATION_HEADER = "x-organization-id"
@@ -158,7 +164,7 @@ _COMMON_ERRORS: dict[int, tuple[str, Any]] = {
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get",
-        PREFIX + "/api/v1/sessions",
+        LIST_PATH,
         "Mobile Next: list sessions, newest first",
         "compat: mobilenext",
         {
@@ -185,7 +191,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "get",
-        PREFIX + "/api/v1/sessions/{sessionId}",
+        SESSION_PATH,
         "Mobile Next: get a session",
         "compat: mobilenext",
         {
@@ -214,6 +220,15 @@ def envelope(error: ApiError) -> bytes:
     return _encoder.encode(MobileNextError(MobileNextErrorDetail(error.code, error.message)))
 
 
+def session_body(stored: StoredSession) -> bytes:
+    return _encoder.encode(render(_source.decode(stored.doc)))
+
+
+def requested_organization(headers: Mapping[str, str]) -> str | None:
+    """`X-Organization-Id` when it names something (a blank one selects the default)."""
+    return headers.get(ORGANIZATION_HEADER, "").strip() or None
+
+
 def forbidden_site(value: str) -> ApiError:
     return ApiError(403, "forbidden", f"this key cannot act on organization {value!r}")
 
@@ -236,10 +251,10 @@ class MobileNextApi(CompatRouter):
         self.defaults: dict[str, tuple[float, str]] = {}
 
     def direct_routes(self) -> list[tuple[str, Handler]]:
-        return [
-            (PREFIX + "/api/v1/sessions", self.list),
-            (PREFIX + "/api/v1/sessions/{sessionId}", self.get),
-        ]
+        return [(LIST_PATH, self.list), (SESSION_PATH, self.get)]
+
+    def at_once_handlers(self) -> dict[str, AtOnceHandler]:
+        return {SESSION_PATH: self.get_at_once}
 
     def envelope(self, error: ApiError) -> bytes:
         return envelope(error)
@@ -248,13 +263,34 @@ class MobileNextApi(CompatRouter):
         principal = await secret_principal(
             self.state, request.headers, bearer=True, forbidden_status=403
         )
-        site = await self.organization(principal, request.headers.get(ORGANIZATION_HEADER))
+        site = await self.organization(principal, requested_organization(request.headers))
         stored = await find_stored(
             self.state, principal.tenant, request.params["sessionId"], (site,)
         )
         if stored is None:
             raise not_found("no such session in this organization")
-        return _encoder.encode(render(_source.decode(stored.doc)))
+        return session_body(stored)
+
+    def get_at_once(self, request: CompatRequest) -> bytes | None:
+        """Only for the organization chosen without a header: a requested one needs the
+        tenant's sites from the store."""
+        if requested_organization(request.headers) is not None:
+            return None
+        raw_id = request.params["sessionId"]
+        return read_at_once(
+            self.state,
+            request.headers,
+            bearer=True,
+            find=lambda caller: self.cached_in_own_site(caller, raw_id),
+            answer=lambda _, stored: session_body(stored),
+        )
+
+    def cached_in_own_site(self, principal: Principal, raw_id: str) -> StoredSession | None:
+        """The cached session of the key's site, else of the default site if that is cached."""
+        site = principal.site
+        if site is None:
+            site = self.cached_default_site(principal.tenant)
+        return cached_stored(self.state, principal.tenant, raw_id, (site,)) if site else None
 
     async def list(self, request: CompatRequest) -> bytes:
         principal = await secret_principal(
@@ -270,7 +306,7 @@ class MobileNextApi(CompatRouter):
                 raise ApiError(
                     400, "invalid_parameter", "before must be an RFC 3339 timestamp"
                 ) from None
-        site = await self.organization(principal, request.headers.get(ORGANIZATION_HEADER))
+        site = await self.organization(principal, requested_organization(request.headers))
         query = SessionQuery(tenant=principal.tenant, sites=(site,))
         rows = await self.state.store.list_sessions(query, before, limit + 1, now_ms())
         answer = MobileNextSessionList(
@@ -283,8 +319,8 @@ class MobileNextApi(CompatRouter):
 
     async def organization(self, principal: Principal, requested: str | None) -> str:
         """The slug of the site the request acts on; 403 for one the key cannot see."""
-        if requested and requested.strip():
-            return await self.requested_site(principal, requested.strip())
+        if requested is not None:
+            return await self.requested_site(principal, requested)
         if principal.site is not None:
             return principal.site
         return await self.default_site(principal.tenant)
@@ -303,10 +339,10 @@ class MobileNextApi(CompatRouter):
 
     async def default_site(self, tenant: str) -> str:
         """The tenant's default site, remembered as briefly as verified keys are."""
+        cached = self.cached_default_site(tenant)
+        if cached is not None:
+            return cached
         moment = time.monotonic()
-        cached = self.defaults.get(tenant)
-        if cached is not None and cached[0] > moment:
-            return cached[1]
         site = await self.state.store.get_default_site(tenant)
         if site is None:
             raise forbidden_site("default")
@@ -316,3 +352,8 @@ class MobileNextApi(CompatRouter):
                 self.defaults.clear()
             self.defaults[tenant] = (moment + ttl, site.slug)
         return site.slug
+
+    def cached_default_site(self, tenant: str) -> str | None:
+        """The tenant's default site if it is remembered and still fresh, else None."""
+        cached = self.defaults.get(tenant)
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None

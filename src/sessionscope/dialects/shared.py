@@ -3,7 +3,8 @@
 Each dialect serves its GETs through `CompatRouter`: handlers take a `CompatRequest` and
 return the answer's bytes. The gate (gate.py) calls them straight from the ASGI scope; the
 Starlette routes the router also lists call the same handlers (HEAD, and the 404/405 of
-the app's own routing).
+the app's own routing). A route may also have a synchronous handler that answers from this
+process's caches alone (`read_at_once`); the gate tries it first.
 
 Errors are raised as `ApiError` with these codes; each dialect's envelope renders them in
 its own vocabulary: `unauthorized` (401), `forbidden` (403), `session_not_found` (404),
@@ -24,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
 from sessionscope.auth.keys import Principal
+from sessionscope.auth.ratelimit import MemoryRateLimiter
 from sessionscope.http.body import raw_json
 from sessionscope.http.errors import ApiError
 from sessionscope.http.openapi import Operation
@@ -92,6 +94,8 @@ def read_headers(scope: Scope) -> dict[str, str]:
 
 
 Handler = Callable[[CompatRequest], Awaitable[bytes]]
+# The body from this process's caches, or None to go the whole way (`Handler`); may raise ApiError.
+AtOnceHandler = Callable[[CompatRequest], bytes | None]
 
 
 class CompatRouter(abc.ABC):
@@ -104,6 +108,10 @@ class CompatRouter(abc.ABC):
     @abc.abstractmethod
     def direct_routes(self) -> list[tuple[str, Handler]]:
         """(path template, handler) of each GET, `{name}` standing for one path segment."""
+
+    def at_once_handlers(self) -> Mapping[str, AtOnceHandler]:
+        """The synchronous handlers of the direct routes that have one, by path template."""
+        return {}
 
     @abc.abstractmethod
     def envelope(self, error: ApiError) -> bytes:
@@ -171,13 +179,35 @@ async def secret_principal(
     return principal
 
 
+def secret_principal_at_once(
+    state: AppState, headers: Mapping[str, str], *, bearer: bool
+) -> Principal | None:
+    """The caller as `secret_principal` finds it, from the key cache alone: a secret key with
+    the read scope, else None (the whole way then gives the exact 401 or 403)."""
+    token = presented_secret(headers, bearer)
+    principal = state.verifier.cached_principal(token) if token else None
+    if principal is None or principal.kind != "secret" or not principal.allows("read"):
+        return None
+    return principal
+
+
 async def admit(state: AppState, principal: Principal, forbidden_status: int) -> None:
     """Check the read scope, then count the request against the key's rate limit."""
     if not principal.allows("read"):
         code = "forbidden" if forbidden_status == 403 else "unauthorized"
         raise ApiError(forbidden_status, code, "the key lacks the read scope")
     limit = state.settings.compat_rate_limit
-    retry_after = await state.limiter.hit("compat:" + principal.key_id, limit, RATE_WINDOW_SECONDS)
+    refuse_over_limit(
+        await state.limiter.hit(rate_bucket(principal), limit, RATE_WINDOW_SECONDS), limit
+    )
+
+
+def rate_bucket(principal: Principal) -> str:
+    return "compat:" + principal.key_id
+
+
+def refuse_over_limit(retry_after: int | None, limit: int) -> None:
+    """429 when the request just counted went over the key's limit."""
     if retry_after is not None:
         raise ApiError(
             429,
@@ -185,6 +215,34 @@ async def admit(state: AppState, principal: Principal, forbidden_status: int) ->
             f"over {limit} requests a minute for this key",
             retry_after=retry_after,
         )
+
+
+def read_at_once(
+    state: AppState,
+    headers: Mapping[str, str],
+    *,
+    bearer: bool,
+    find: Callable[[Principal], StoredSession | None],
+    answer: Callable[[Principal, StoredSession], bytes],
+) -> bytes | None:
+    """A secret-key GET from this process's caches, without waiting, or None to go the whole
+    way. Whatever can still say None (a limit counted in Redis, the key, `find` the session)
+    is settled before the request is counted: once counted it is answered here, by `answer`
+    or an ApiError (429 first), so the whole way never counts it a second time."""
+    limiter = state.limiter
+    if not isinstance(limiter, MemoryRateLimiter):
+        return None
+    principal = secret_principal_at_once(state, headers, bearer=bearer)
+    if principal is None:
+        return None
+    stored = find(principal)
+    if stored is None:
+        return None
+    limit = state.settings.compat_rate_limit
+    refuse_over_limit(
+        limiter.hit_at_once(rate_bucket(principal), limit, RATE_WINDOW_SECONDS), limit
+    )
+    return answer(principal, stored)
 
 
 def session_id_of(raw: str) -> str | None:
@@ -202,6 +260,14 @@ async def find_stored(
     if session_id is None:
         return None
     return await state.store.get_session(tenant, session_id, sites)
+
+
+def cached_stored(
+    state: AppState, tenant: str, raw_id: str, sites: tuple[str, ...] | None
+) -> StoredSession | None:
+    """`find_stored` from this process's caches alone: None also for a session not held."""
+    session_id = session_id_of(raw_id)
+    return state.store.cached_session(tenant, session_id, sites) if session_id else None
 
 
 def current_status(status: SessionStatus, stored: StoredSession, at_ms: int) -> SessionStatus:

@@ -14,11 +14,14 @@ import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
 from sessionscope.dialects.shared import (
+    AtOnceHandler,
     CompatRequest,
     CompatRouter,
     Handler,
+    cached_stored,
     find_stored,
     known,
+    read_at_once,
     secret_principal,
     uuid_text,
 )
@@ -37,8 +40,10 @@ from sessionscope.model import (
     RiskSignal,
     Session,
 )
+from sessionscope.store.base import StoredSession
 
 PREFIX = "/compat/verisoul"
+SESSION_PATH = PREFIX + "/session/{session_id}"
 NOT_FOUND_MESSAGE = "Session ID not found"
 
 # Verisoul names six connection types; a business line is a fixed ISP connection.
@@ -279,7 +284,7 @@ _encoder = msgspec.json.Encoder()
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get",
-        PREFIX + "/session/{session_id}",
+        SESSION_PATH,
         "Verisoul: get a session",
         "compat: verisoul",
         {
@@ -308,6 +313,10 @@ def envelope(error: ApiError) -> bytes:
     return _encoder.encode(VerisoulError(status_code=error.status, message=error.message))
 
 
+def session_body(stored: StoredSession) -> bytes:
+    return _encoder.encode(render(_source.decode(stored.doc), request_id()))
+
+
 class VerisoulApi(CompatRouter):
     prefix = PREFIX
     operations: tuple[Operation, ...] = OPERATIONS
@@ -317,7 +326,10 @@ class VerisoulApi(CompatRouter):
         self.state = state
 
     def direct_routes(self) -> list[tuple[str, Handler]]:
-        return [(PREFIX + "/session/{session_id}", self.get)]
+        return [(SESSION_PATH, self.get)]
+
+    def at_once_handlers(self) -> dict[str, AtOnceHandler]:
+        return {SESSION_PATH: self.get_at_once}
 
     def envelope(self, error: ApiError) -> bytes:
         return envelope(error)
@@ -331,4 +343,16 @@ class VerisoulApi(CompatRouter):
         )
         if stored is None:
             raise ApiError(400, "session_not_found", NOT_FOUND_MESSAGE)
-        return _encoder.encode(render(_source.decode(stored.doc), request_id()))
+        return session_body(stored)
+
+    def get_at_once(self, request: CompatRequest) -> bytes | None:
+        raw_id = request.params["session_id"]
+        return read_at_once(
+            self.state,
+            request.headers,
+            bearer=False,
+            find=lambda caller: cached_stored(
+                self.state, caller.tenant, raw_id, visible_sites(caller)
+            ),
+            answer=lambda _, stored: session_body(stored),
+        )

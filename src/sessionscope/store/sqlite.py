@@ -31,7 +31,7 @@ from sessionscope.judge.records import (
 )
 from sessionscope.lists.model import IPListEntry, IPListRecord, TenantIPList
 from sessionscope.model import ApiKey, Session, Site, SiteSettings, Tenant
-from sessionscope.store import access_sql, devices_sql, judge_sql, nonces_sql, sql
+from sessionscope.store import access_sql, devices_sql, judge_sql, nonce_log, sql
 from sessionscope.store import iplists_sql as lists_sql
 from sessionscope.store.access_records import AccessRecord, GrantFilter, GrantRecord
 from sessionscope.store.allowance import (
@@ -273,6 +273,7 @@ class _NonceFile:
 
     def __init__(self, store_path: str, durability: str) -> None:
         self.path = store_path + "-nonces"
+        self.log = nonce_log.NonceLog()
         self._durability = durability
         self._writer: _Writer | None = None
         self._direct: sqlite3.Connection | None = None  # the loop's: it never waits
@@ -330,7 +331,7 @@ class _NonceFile:
         try:
             await asyncio.to_thread(_checkpoint, self.path, self._durability)
         except sqlite3.Error:
-            pass  # PASSIVE does what it can; the next one copies the rest
+            pass  # the writers held it off for 30 s; the next one copies the rest
         finally:
             self._checkpointing = None
 
@@ -342,6 +343,7 @@ class _NonceFile:
             self._writer.stop()
             self._writer = None
         self._has_table = False
+        self.log = nonce_log.NonceLog()
 
 
 _NONCE_COMMITS_PER_CHECKPOINT = 500
@@ -355,7 +357,7 @@ def _after_nonce_table(fn: Callable[[sqlite3.Connection], T]) -> Callable[[sqlit
     """`fn`, after making the nonce table if the file does not have it yet (idempotent)."""
 
     def first_write(conn: sqlite3.Connection) -> T:
-        for statement in nonces_sql.SQLITE_NONCE_FILE_SCHEMA:
+        for statement in nonce_log.SCHEMA:
             conn.execute(statement)
         return fn(conn)
 
@@ -368,9 +370,16 @@ def _roll_back(conn: sqlite3.Connection) -> None:
 
 
 def _checkpoint(path: str, durability: str) -> None:
+    """Copy the nonce file's log into it, and have the next writer start the log over.
+
+    A passive checkpoint never finishes while nonces keep coming (each commit appends to
+    the log as it copies), and the log is only started over after one that finished: under
+    steady load the `-wal` file grew by gigabytes. RESTART holds new writers back for the
+    copy; the loop's connection, which never waits, hands its batch to the writer thread.
+    """
     conn = _connect(path, durability)
     try:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.execute("PRAGMA wal_checkpoint(RESTART)")
     finally:
         conn.close()
 
@@ -649,19 +658,17 @@ class SQLiteStore:
 
     # HMAC nonces of the compatible APIs (issue 6) ----------------------------
     async def remember_nonces(self, nonces: list[tuple[str, str, int]], now_ms: int) -> list[bool]:
-        statement = nonces_sql.remember_nonce_sql(sql.qmark)
+        """Appended to the nonce file's log (store/nonce_log.py)."""
         self._require_open()
-        return await self._nonces.write(
-            lambda c: [c.execute(statement, (*entry, now_ms)).rowcount == 1 for entry in nonces]
-        )
+        log = self._nonces.log
+        claim = await self._nonces.write(lambda c: log.claim(c, nonces, now_ms))
+        log.absorb(claim, now_ms)
+        return claim.answers
 
     async def purge_nonces(self, now_ms: int) -> int:
         """On the nonce file's thread: a purge may delete many rows."""
-        statement = nonces_sql.purge_nonces_sql(sql.qmark)
         self._require_open()
-        return await self._nonces.write_on_thread(
-            lambda c: c.execute(statement, (now_ms,)).rowcount
-        )
+        return await self._nonces.write_on_thread(lambda c: nonce_log.purge(c, now_ms))
 
     def _require_open(self) -> None:
         if self._writer is None:
