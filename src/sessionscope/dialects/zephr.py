@@ -49,7 +49,7 @@ from sessionscope.model import (
     SessionState,
     SessionStatus,
 )
-from sessionscope.store.base import SessionQuery, StoredSession
+from sessionscope.store.base import StoredSession
 
 PREFIX = "/compat/zephr"
 NOT_FOUND = "No session found. The site or the session ID is invalid."
@@ -363,10 +363,9 @@ class ZephrApi(CompatRouter):
         visitor); the requested one, already read, is not decoded again."""
         if session.user is None:
             return []
-        query = SessionQuery(
-            tenant=session.tenant, sites=(session.site,), user_id=session.user.id, status="active"
+        rows = await self.state.store.active_user_sessions(
+            session.tenant, session.site, session.user.id, MAX_USER_SESSIONS, now_ms()
         )
-        rows = await self.state.store.list_sessions(query, None, MAX_USER_SESSIONS, now_ms())
         return [_entry_source.decode(row.doc) for row in rows if row.id != session.id]
 
     async def signed_principal(self, request: CompatRequest) -> Principal:

@@ -56,6 +56,11 @@ class StoredSession:
     doc: bytes
 
 
+def is_active(stored: StoredSession, now_ms: int) -> bool:
+    """Active as of `now_ms`: what a query for status `active` finds."""
+    return stored.status == "active" and (stored.expires_ms is None or stored.expires_ms > now_ms)
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
     """Keyset position: the last row of the previous page, newest first."""
@@ -250,6 +255,13 @@ class Store(Protocol):
         self, query: SessionQuery, after: Cursor | None, limit: int, now_ms: int
     ) -> list[StoredSession]:
         """Sessions matching `query`, newest first, strictly after `after`."""
+        ...
+
+    async def active_user_sessions(
+        self, tenant: str, site: str, user_id: str, limit: int, now_ms: int
+    ) -> list[StoredSession]:
+        """The user's sessions on `site` active as of `now_ms`, newest first: `list_sessions`
+        for that one question, which a store may answer from memory it keeps exact."""
         ...
 
     # per-tenant IP lists (issue 3) -------------------------------------------

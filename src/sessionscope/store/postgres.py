@@ -294,6 +294,12 @@ class PostgresStore:
         statement, params = sql.list_sessions_sql(sql.dollar, query, after, limit, now_ms)
         return [_stored(row) for row in await self._fetch("list sessions", statement, *params)]
 
+    async def active_user_sessions(
+        self, tenant: str, site: str, user_id: str, limit: int, now_ms: int
+    ) -> list[StoredSession]:
+        query = SessionQuery(tenant=tenant, sites=(site,), user_id=user_id, status="active")
+        return await self.list_sessions(query, None, limit, now_ms)
+
     # per-tenant IP lists (issue 3) -------------------------------------------
     async def create_ip_list(self, record: IPListRecord) -> None:
         await self._execute(

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from sessionscope.store.base import StoredSession
+from sessionscope.store.user_list_cache import user_mark_key
 
 MARK_SLOTS = 1 << 20  # 8 MiB of marks: a few sessions per slot at millions of active ones
 _MARK_BYTES = 8
@@ -146,7 +147,8 @@ class SessionWatch:
     whichever statement does it: temporary triggers (this connection's alone, not in the
     schema) hand each such row's id to this object. A new row needs no mark, as no cache can
     hold a row before it exists; `recursive_triggers` makes the rows an `INSERT OR REPLACE`
-    deletes count as deleted.
+    deletes count as deleted. The user of every session inserted, updated or deleted (before
+    and after the change) is noted too, for the lists of a user's sessions.
 
     The writer takes the ids of a committed group with `publish`, which moves their marks,
     and forgets those of writes that were rolled back with `rewind`.
@@ -155,7 +157,7 @@ class SessionWatch:
     def __init__(self, marks: ChangeMarks) -> None:
         self.marks = marks
         self._installed = False
-        self._changed: list[str] = []
+        self._changed: list[str] = []  # session ids, and users' keys (store/user_list_cache.py)
 
     def install(self, conn: sqlite3.Connection) -> None:
         """Put the triggers on `conn` once the sessions table exists; outside a transaction."""
@@ -164,10 +166,15 @@ class SessionWatch:
         if conn.execute(_SESSIONS_TABLE_EXISTS).fetchone() is None:
             return  # not migrated yet: no session to watch
         conn.create_function(_CHANGED_FUNCTION, 1, self._changed.append)
+        conn.create_function(_USER_CHANGED_FUNCTION, 2, self._note_user)
         conn.execute("PRAGMA recursive_triggers = ON")
         for statement in _WATCH_SCHEMA:
             conn.execute(statement)
         self._installed = True
+
+    def _note_user(self, tenant: str, user_id: str | None) -> None:
+        if user_id is not None:
+            self._changed.append(user_mark_key(tenant, user_id))
 
     def reinstall(self) -> None:
         """After a schema change, which may have dropped the triggers with their table."""
@@ -189,12 +196,21 @@ class SessionWatch:
 
 
 _CHANGED_FUNCTION = "sessionscope_session_changed"
+_USER_CHANGED_FUNCTION = "sessionscope_user_changed"
 _SESSIONS_TABLE_EXISTS = (
     "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'sessions'"
 )
+# A session's user is noted on every change, for the lists of users' sessions; a new row
+# has no cached document, but it may join a user's list.
 _WATCH_SCHEMA = (
+    "CREATE TEMP TRIGGER IF NOT EXISTS sessions_inserted AFTER INSERT ON main.sessions"
+    f" WHEN NEW.user_id IS NOT NULL BEGIN SELECT {_USER_CHANGED_FUNCTION}(NEW.tenant,"
+    " NEW.user_id); END",
     "CREATE TEMP TRIGGER IF NOT EXISTS sessions_updated AFTER UPDATE ON main.sessions"
-    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id), {_CHANGED_FUNCTION}(NEW.id); END",
+    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id), {_CHANGED_FUNCTION}(NEW.id),"
+    f" {_USER_CHANGED_FUNCTION}(OLD.tenant, OLD.user_id),"
+    f" {_USER_CHANGED_FUNCTION}(NEW.tenant, NEW.user_id); END",
     "CREATE TEMP TRIGGER IF NOT EXISTS sessions_deleted AFTER DELETE ON main.sessions"
-    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id); END",
+    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id),"
+    f" {_USER_CHANGED_FUNCTION}(OLD.tenant, OLD.user_id); END",
 )

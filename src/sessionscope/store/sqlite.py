@@ -31,7 +31,14 @@ from sessionscope.judge.records import (
 )
 from sessionscope.lists.model import IPListEntry, IPListRecord, TenantIPList
 from sessionscope.model import ApiKey, Session, Site, SiteSettings, Tenant
-from sessionscope.store import access_sql, devices_sql, judge_sql, nonce_log, sql
+from sessionscope.store import (
+    access_sql,
+    devices_sql,
+    judge_sql,
+    nonce_log,
+    sql,
+    user_list_cache,
+)
 from sessionscope.store import iplists_sql as lists_sql
 from sessionscope.store.access_records import AccessRecord, GrantFilter, GrantRecord
 from sessionscope.store.allowance import (
@@ -52,6 +59,7 @@ from sessionscope.store.base import (
     StoreError,
     decode_settings,
     encode_settings,
+    is_active,
     session_columns,
 )
 from sessionscope.store.devices_sql import KnownDevice
@@ -63,6 +71,7 @@ from sessionscope.store.session_cache import (
     SessionWatch,
     cached_entry,
 )
+from sessionscope.store.user_list_cache import UserList, UserListCache, user_mark_key
 
 T = TypeVar("T")
 WriteFn = Callable[[sqlite3.Connection], Any]
@@ -399,6 +408,7 @@ class SQLiteStore:
         self._read_cache_bytes = read_cache_bytes
         self._marks: ChangeMarks | None = None
         self._cache: SessionCache | None = None
+        self._user_lists: UserListCache | None = None
 
     async def open(self) -> None:
         parent = Path(self.path).parent
@@ -407,6 +417,7 @@ class SQLiteStore:
         self._writer = _Writer(self.path, self.durability, SessionWatch(self._marks))
         if self._read_cache_bytes > 0:
             self._cache = SessionCache(self._read_cache_bytes)
+            self._user_lists = UserListCache()
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -414,6 +425,7 @@ class SQLiteStore:
             self._writer = None
         self._nonces.close()
         self._cache = None
+        self._user_lists = None
         if self._marks is not None:
             self._marks.close()
             self._marks = None
@@ -587,6 +599,32 @@ class SQLiteStore:
             entry = cached_entry(mark, tenant, session_id, rows[0])
             cache.put(entry)
         return entry
+
+    async def active_user_sessions(
+        self, tenant: str, site: str, user_id: str, limit: int, now_ms: int
+    ) -> list[StoredSession]:
+        found = []
+        for session_id in self._active_user_session_ids(tenant, site, user_id, limit, now_ms):
+            stored = await self.get_session(tenant, session_id, (site,))
+            if stored is not None and is_active(stored, now_ms):
+                found.append(stored)
+        return found
+
+    def _active_user_session_ids(
+        self, tenant: str, site: str, user_id: str, limit: int, now_ms: int
+    ) -> list[str]:
+        """From the process's lists when current (store/user_list_cache.py), else the file."""
+        params = (tenant, user_id, site, now_ms, limit)
+        if self._user_lists is None or self._marks is None:
+            return [row[0] for row in self._read(user_list_cache.ACTIVE_IDS_SQL, params)]
+        key = (tenant, user_id, site)
+        mark = self._marks.mark_of(user_mark_key(tenant, user_id))  # before the rows
+        ids = self._user_lists.get(key, mark, limit, now_ms)
+        if ids is None:
+            rows = self._read(user_list_cache.ACTIVE_IDS_SQL, params)
+            self._user_lists.put(key, UserList(mark, limit, tuple(rows)))
+            ids = [row[0] for row in rows]
+        return ids
 
     async def replace_session(self, session: Session, expected_version: int) -> bool:
         values = sql.column_values(session_columns(session), _encoder.encode(session))
