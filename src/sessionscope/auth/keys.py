@@ -124,6 +124,11 @@ class KeyVerifier:
         """The live key for `token`, or None when unknown or revoked."""
         return (await self._answer(token)).key
 
+    async def key_and_principal(self, token: str) -> tuple[ApiKey | None, Principal | None]:
+        """The live key for `token` and who it stands for, in one look (None, None if none)."""
+        answer = await self._answer(token)
+        return answer.key, answer.principal
+
     async def principal(self, token: str) -> Principal | None:
         """Who a live key stands for, or None when unknown or revoked."""
         hit = self._cache.get(token)  # the hit inline: every authenticated request asks

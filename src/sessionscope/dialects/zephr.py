@@ -371,7 +371,7 @@ class ZephrApi(CompatRouter):
     async def signed_principal(self, request: CompatRequest) -> Principal:
         """The key pair that signed this request; each check failing is a 401."""
         credentials = fresh_credentials(request.headers.get("authorization"), now_ms())
-        key = await self.key_pair(credentials.access_key)
+        key, principal = await self.key_pair(credentials.access_key)
         secret = self.secret_of(key.secret_ciphertext or "", self.state.box)
         paths = signed_paths(request.path)
         if not verify(credentials, secret, request.method, paths, request.query_string):
@@ -379,17 +379,14 @@ class ZephrApi(CompatRouter):
         expires_ms = credentials.timestamp_ms + MAX_SKEW_MS
         if not await self.nonces.first_use(key.id, credentials.nonce, expires_ms, now_ms()):
             raise unauthorized("the nonce has been used before")
-        principal = await self.state.verifier.principal(credentials.access_key)
-        if principal is None:  # revoked between the two looks at the cache
-            raise unauthorized("the access key is unknown or revoked")
         await admit(self.state, principal, forbidden_status=401)
         return principal
 
-    async def key_pair(self, access_key: str) -> ApiKey:
-        key = await self.state.verifier.verify(access_key)
-        if key is None or key.kind != "hmac" or not key.secret_ciphertext:
+    async def key_pair(self, access_key: str) -> tuple[ApiKey, Principal]:
+        key, principal = await self.state.verifier.key_and_principal(access_key)
+        if key is None or principal is None or key.kind != "hmac" or not key.secret_ciphertext:
             raise unauthorized("the access key is unknown or revoked")
-        return key
+        return key, principal
 
     def secret_of(self, ciphertext: str, box: SecretBox | None) -> str:
         """The key pair's secret, opened once per process rather than on every request."""
