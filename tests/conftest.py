@@ -58,18 +58,27 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=BACKENDS)
-def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database of each backend for one test; a PostgreSQL one is dropped after."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
+    with empty_database(request.param, tmp_path) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def empty_database(backend: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty database of `backend` (SQLite's in `directory`); a PostgreSQL
+    one is dropped after. A PostgreSQL server that cannot be reached fails the test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'store.db'}"
+        return
     try:
         url = create_test_database()
     except PostgresUnavailableError as error:
-        unreachable = str(error)
-    else:
-        request.addfinalizer(lambda: drop_test_database(url))
-        return url
-    pytest.fail(unreachable, pytrace=False)
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield url
+    finally:
+        drop_test_database(url)
 
 
 @pytest.fixture(params=BACKENDS)

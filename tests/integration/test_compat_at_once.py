@@ -18,7 +18,7 @@ import pytest
 
 from sessionscope.dialects import isnotai, mobilenext, verisoul
 from sessionscope.http.errors import ApiError
-from tests.conftest import KEYS_KEPT_A_MINUTE, Stack, served_stack
+from tests.conftest import BACKENDS, KEYS_KEPT_A_MINUTE, Stack, empty_database, served_stack
 from tests.contract.compat import PROFILES, create_session, new_key
 
 READS = 3
@@ -93,16 +93,28 @@ def dialect(request: pytest.FixtureRequest) -> Dialect:
     return chosen
 
 
-@pytest.fixture
-def stack(fresh_database_url: str, tmp_path: Path) -> Iterator[Stack]:
-    with served_stack(fresh_database_url, tmp_path, KEYS_KEPT_A_MINUTE) as stack:
-        yield stack
+# One server per backend for the module (each test makes its own keys and sessions), and
+# one more whose rate limit is low enough to reach.
+@pytest.fixture(scope="module", params=BACKENDS)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    yield from module_stack(request.param, tmp_path_factory.mktemp("at-once"), {})
 
 
-@pytest.fixture
-def limited_stack(fresh_database_url: str, tmp_path: Path) -> Iterator[Stack]:
-    env = {**KEYS_KEPT_A_MINUTE, "SESSIONSCOPE_COMPAT_RATE_LIMIT": str(RATE_LIMIT)}
-    with served_stack(fresh_database_url, tmp_path, env) as stack:
+@pytest.fixture(scope="module", params=BACKENDS)
+def limited_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    limit = {"SESSIONSCOPE_COMPAT_RATE_LIMIT": str(RATE_LIMIT)}
+    yield from module_stack(request.param, tmp_path_factory.mktemp("at-once-limited"), limit)
+
+
+def module_stack(backend: str, directory: Path, env: dict[str, str]) -> Iterator[Stack]:
+    with (
+        empty_database(backend, directory) as url,
+        served_stack(url, directory, {**KEYS_KEPT_A_MINUTE, **env}) as stack,
+    ):
         yield stack
 
 
