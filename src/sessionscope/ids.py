@@ -19,7 +19,7 @@ def uuid7(ms: int | None = None) -> str:
     Python 3.11 has no uuid7; the layout is small enough to build here.
     """
     stamp = now_ms() if ms is None else ms
-    rand = int.from_bytes(_random_bytes(10), "big")
+    rand = int.from_bytes(random_bytes(10), "big")
     value = (stamp & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76
     value |= ((rand >> 68) & 0xFFF) << 64
@@ -41,7 +41,9 @@ _POOL_BYTES = 4096
 _pool = _RandomPool()
 
 
-def _random_bytes(count: int) -> bytes:
+def random_bytes(count: int) -> bytes:
+    """`count` bytes from the OS's random source, without a system call on most calls (each
+    lets the GIL go, and winning it back from the server's threads costs more than the call)."""
     start = _pool.position
     if start + count > len(_pool.buffer):
         _pool.buffer, start = os.urandom(_POOL_BYTES), 0

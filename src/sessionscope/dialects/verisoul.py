@@ -7,7 +7,6 @@ Auth is a secret key in `x-api-key`. A missing session answers Verisoul's own
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import msgspec
@@ -29,6 +28,7 @@ from sessionscope.http.errors import ApiError
 from sessionscope.http.guard import visible_sites
 from sessionscope.http.openapi import Operation, Parameter
 from sessionscope.http.state import AppState
+from sessionscope.ids import random_bytes
 from sessionscope.model import (
     Behaviour,
     Browser,
@@ -175,7 +175,7 @@ _SCORED = frozenset(VerisoulRiskSignalScores.__struct_fields__)
 
 def request_id() -> str:
     """A fresh random UUID (version 4), as uuid.uuid4() makes it."""
-    return uuid_text(os.urandom(16), 4)
+    return uuid_text(random_bytes(16), 4)
 
 
 def whole_gigabytes(memory: float | None) -> int | None:
