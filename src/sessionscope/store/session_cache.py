@@ -147,8 +147,11 @@ class SessionWatch:
     whichever statement does it: temporary triggers (this connection's alone, not in the
     schema) hand each such row's id to this object. A new row needs no mark, as no cache can
     hold a row before it exists; `recursive_triggers` makes the rows an `INSERT OR REPLACE`
-    deletes count as deleted. The user of every session inserted, updated or deleted (before
-    and after the change) is noted too, for the lists of a user's sessions.
+    deletes count as deleted. The user of every session updated or deleted (before and after
+    the change) is noted too, for the lists of a user's sessions; the user of a new session
+    is noted by the write that inserts it (`note_user`), since a trigger calling Python on
+    every insert would make each POST's write win the GIL back while it holds the file's
+    write lock, which every other worker then waits for.
 
     The writer takes the ids of a committed group with `publish`, which moves their marks,
     and forgets those of writes that were rolled back with `rewind`.
@@ -165,16 +168,23 @@ class SessionWatch:
             return
         if conn.execute(_SESSIONS_TABLE_EXISTS).fetchone() is None:
             return  # not migrated yet: no session to watch
-        conn.create_function(_CHANGED_FUNCTION, 1, self._changed.append)
-        conn.create_function(_USER_CHANGED_FUNCTION, 2, self._note_user)
+        conn.create_function(_CHANGED_FUNCTION, -1, self._note_rows)
         conn.execute("PRAGMA recursive_triggers = ON")
         for statement in _WATCH_SCHEMA:
             conn.execute(statement)
         self._installed = True
 
-    def _note_user(self, tenant: str, user_id: str | None) -> None:
+    def note_user(self, tenant: str, user_id: str | None) -> None:
+        """Note a user whose list of sessions a statement of this group changed."""
         if user_id is not None:
             self._changed.append(user_mark_key(tenant, user_id))
+
+    def _note_rows(self, *rows: str | None) -> None:
+        """(id, tenant, user id) of each row a trigger saw: one call per row changed."""
+        for start in range(0, len(rows), 3):
+            session_id, tenant, user_id = rows[start : start + 3]
+            self._changed.append(session_id or "")
+            self.note_user(tenant or "", user_id)
 
     def reinstall(self) -> None:
         """After a schema change, which may have dropped the triggers with their table."""
@@ -196,21 +206,15 @@ class SessionWatch:
 
 
 _CHANGED_FUNCTION = "sessionscope_session_changed"
-_USER_CHANGED_FUNCTION = "sessionscope_user_changed"
 _SESSIONS_TABLE_EXISTS = (
     "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'sessions'"
 )
-# A session's user is noted on every change, for the lists of users' sessions; a new row
-# has no cached document, but it may join a user's list.
+# One call per row (each call from SQLite into Python takes the GIL): the id, tenant and user
+# of the row before the change, and after it for an update.
 _WATCH_SCHEMA = (
-    "CREATE TEMP TRIGGER IF NOT EXISTS sessions_inserted AFTER INSERT ON main.sessions"
-    f" WHEN NEW.user_id IS NOT NULL BEGIN SELECT {_USER_CHANGED_FUNCTION}(NEW.tenant,"
-    " NEW.user_id); END",
     "CREATE TEMP TRIGGER IF NOT EXISTS sessions_updated AFTER UPDATE ON main.sessions"
-    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id), {_CHANGED_FUNCTION}(NEW.id),"
-    f" {_USER_CHANGED_FUNCTION}(OLD.tenant, OLD.user_id),"
-    f" {_USER_CHANGED_FUNCTION}(NEW.tenant, NEW.user_id); END",
+    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id, OLD.tenant, OLD.user_id,"
+    " NEW.id, NEW.tenant, NEW.user_id); END",
     "CREATE TEMP TRIGGER IF NOT EXISTS sessions_deleted AFTER DELETE ON main.sessions"
-    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id),"
-    f" {_USER_CHANGED_FUNCTION}(OLD.tenant, OLD.user_id); END",
+    f" BEGIN SELECT {_CHANGED_FUNCTION}(OLD.id, OLD.tenant, OLD.user_id); END",
 )

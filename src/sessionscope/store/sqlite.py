@@ -409,12 +409,14 @@ class SQLiteStore:
         self._marks: ChangeMarks | None = None
         self._cache: SessionCache | None = None
         self._user_lists: UserListCache | None = None
+        self._watch: SessionWatch | None = None
 
     async def open(self) -> None:
         parent = Path(self.path).parent
         parent.mkdir(parents=True, exist_ok=True)
         self._marks = ChangeMarks(self.path)
-        self._writer = _Writer(self.path, self.durability, SessionWatch(self._marks))
+        self._watch = SessionWatch(self._marks)
+        self._writer = _Writer(self.path, self.durability, self._watch)
         if self._read_cache_bytes > 0:
             self._cache = SessionCache(self._read_cache_bytes)
             self._user_lists = UserListCache()
@@ -429,6 +431,7 @@ class SQLiteStore:
         if self._marks is not None:
             self._marks.close()
             self._marks = None
+        self._watch = None
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -566,7 +569,14 @@ class SQLiteStore:
         doc = _encoder.encode(session)
         values = sql.column_values(session_columns(session), doc)
         statement = sql.insert_session_sql(sql.qmark)
-        await self._write(lambda c: c.execute(statement, values))
+        watch, user = self._watch, session.user
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(statement, values)
+            if watch is not None and user is not None:
+                watch.note_user(session.tenant, user.id)  # a new session joins its user's list
+
+        await self._write(insert)
         return doc
 
     async def get_session(
