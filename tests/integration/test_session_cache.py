@@ -10,13 +10,11 @@ import asyncio
 import re
 import sqlite3
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import msgspec
 import pytest
-import pytest_asyncio
 
 from sessionscope.model import Session
 from sessionscope.store.base import StoredSession
@@ -27,26 +25,11 @@ from sessionscope.store.session_cache import (
     SessionCache,
 )
 from sessionscope.store.sqlite import SQLiteStore
-from tests.integration.test_store_contract import BASE_MS, HOUR, make_session, with_tenants
+from tests.integration.test_store_contract import BASE_MS, HOUR, make_session
 from tests.server import Server, init_tenant
 
 MB = 1024 * 1024
 _decoder = msgspec.json.Decoder(Session)
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def two_stores(tmp_path: Path) -> AsyncIterator[tuple[SQLiteStore, SQLiteStore]]:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    first, second = SQLiteStore(url, read_cache_bytes=MB), SQLiteStore(url, read_cache_bytes=MB)
-    for store in (first, second):
-        await store.open()
-        await store.migrate()
-    await with_tenants(first, "acme", "globex")
-    try:
-        yield first, second
-    finally:
-        await first.close()
-        await second.close()
 
 
 def version_of(stored: StoredSession | None) -> int:

@@ -5,13 +5,10 @@ for two processes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
-import pytest_asyncio
 
 from sessionscope.model import User
 from sessionscope.store import user_list_cache
@@ -19,7 +16,6 @@ from sessionscope.store.base import Store
 from sessionscope.store.sqlite import SQLiteStore
 from tests.integration.test_store_contract import BASE_MS, HOUR, make_session, with_tenants
 
-MB = 1024 * 1024
 NOW = BASE_MS + 10 * HOUR
 LIMIT = 100
 
@@ -49,21 +45,6 @@ async def test_only_the_users_active_sessions_of_the_site_newest_first(fresh_sto
         await fresh_store.get_session("acme", mine[2].id),
     ]
     assert await listed(fresh_store, "nobody") == []
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def two_stores(tmp_path: Path) -> AsyncIterator[tuple[SQLiteStore, SQLiteStore]]:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    first, second = SQLiteStore(url, read_cache_bytes=MB), SQLiteStore(url, read_cache_bytes=MB)
-    for store in (first, second):
-        await store.open()
-        await store.migrate()
-    await with_tenants(first, "acme")
-    try:
-        yield first, second
-    finally:
-        await first.close()
-        await second.close()
 
 
 def count_list_queries(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -182,6 +182,16 @@ async def test_other_methods_go_on_to_the_app(gate: CompatGate) -> None:
     assert await rsgi_get(gate, PREFIX + "/v1/things/abc", [], method="HEAD") is None
 
 
+async def assert_answered_both_ways(
+    gate: CompatGate, path: str, status: int, body: bytes, retry_after: str | None
+) -> None:
+    """The same answer over RSGI and over ASGI."""
+    for answer in (await rsgi_get(gate, path, []), await asgi_get(gate, path, [])):
+        assert answer is not None
+        assert (answer.status, answer.body) == (status, body)
+        assert answer.headers.get("retry-after") == retry_after
+
+
 @pytest.mark.parametrize(
     ("thing", "status", "body", "retry_after"),
     [
@@ -193,11 +203,7 @@ async def test_other_methods_go_on_to_the_app(gate: CompatGate) -> None:
 async def test_errors_are_answered_in_the_apis_envelope(
     gate: CompatGate, thing: str, status: int, body: bytes, retry_after: str | None
 ) -> None:
-    path = f"{PREFIX}/v1/things/{thing}"
-    for answer in (await rsgi_get(gate, path, []), await asgi_get(gate, path, [])):
-        assert answer is not None
-        assert (answer.status, answer.body) == (status, body)
-        assert answer.headers.get("retry-after") == retry_after
+    await assert_answered_both_ways(gate, f"{PREFIX}/v1/things/{thing}", status, body, retry_after)
 
 
 @pytest.mark.parametrize(
@@ -211,8 +217,4 @@ async def test_a_synchronous_handler_answers_first_and_its_errors_in_the_envelop
     gate: CompatGate, thing: str, status: int, body: bytes, retry_after: str | None
 ) -> None:
     """What it answers the async handler never sees (that one would echo the request)."""
-    path = f"{PREFIX}/v1/things/{thing}"
-    for answer in (await rsgi_get(gate, path, []), await asgi_get(gate, path, [])):
-        assert answer is not None
-        assert (answer.status, answer.body) == (status, body)
-        assert answer.headers.get("retry-after") == retry_after
+    await assert_answered_both_ways(gate, f"{PREFIX}/v1/things/{thing}", status, body, retry_after)
