@@ -383,8 +383,9 @@ def _checkpoint(path: str, durability: str) -> None:
 
     A passive checkpoint never finishes while nonces keep coming (each commit appends to
     the log as it copies), and the log is only started over after one that finished: under
-    steady load the `-wal` file grew by hundreds of megabytes a minute. RESTART holds new writers back for the
-    copy; the loop's connection, which never waits, hands its batch to the writer thread.
+    steady load the `-wal` file grew by hundreds of megabytes a minute. RESTART holds new
+    writers back for the copy; the loop's connection, which never waits, hands its batch to
+    the writer thread.
     """
     conn = _connect(path, durability)
     try:

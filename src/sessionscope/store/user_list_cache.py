@@ -5,8 +5,9 @@ Zephr's session view lists the user's other active sessions, and a SQLite query 
 cost more than the rest of a cached read. Writers give a user's mark slot a fresh token
 after every commit that inserted, updated or deleted a session of that user (the watch's
 triggers note the user of the old and of the new row of an update or delete, the insert of
-a session its own), so a list is trusted while the mark read before its query is unchanged. Only ids and expiries are kept; the documents come from
-the session cache. An entry holding a session whose expiry has passed is read again.
+a session its own), so a list is trusted while the mark read before its query is unchanged.
+Only ids and expiries are kept; the documents come from the session cache. An entry holding
+a session whose expiry has passed is read again.
 """
 
 from __future__ import annotations
