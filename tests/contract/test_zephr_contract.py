@@ -116,3 +116,26 @@ def test_sessions_lists_the_users_other_active_sessions_on_that_site(stack: Stac
     assert [s["session_id"] for s in from_ended] == [ended["id"], second["id"], first["id"]]
     alone = acme_zephr_get(stack, f"/v3/sessions/{anonymous['id']}").json()["sessions"]
     assert [s["session_id"] for s in alone] == [anonymous["id"]]
+
+
+def test_the_users_sessions_follow_each_change_between_two_reads(stack: Stack) -> None:
+    """Read, change, read again: on SQLite the second read's list comes from the process's
+    lists, which a release, a new session and a change of user must each move on."""
+    user = {"id": f"zephr-{uuid.uuid4().hex[:8]}"}
+    body = {"ip": "81.2.69.142", "user_agent": MAC_CHROME, "user": user}
+    path = "/v4/sessions/web/{}"
+
+    def listed(session_id: str) -> list[str]:
+        found = acme_zephr_get(stack, path.format(session_id)).json()["sessions"]
+        return [entry["session_id"] for entry in found]
+
+    with stack.client(stack.key()) as client:
+        first, second = create_session(client, body), create_session(client, body)
+        assert listed(first["id"]) == [first["id"], second["id"]]
+        assert client.post(f"/v1/sessions/{second['id']}/release").status_code == 200
+        assert listed(first["id"]) == [first["id"]]
+        third = create_session(client, body)
+        assert listed(first["id"]) == [first["id"], third["id"]]
+        moved = client.patch(f"/v1/sessions/{third['id']}", json={"user": {"id": "someone"}})
+        assert moved.status_code == 200
+        assert listed(first["id"]) == [first["id"]]
