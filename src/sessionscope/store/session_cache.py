@@ -183,8 +183,9 @@ class SessionWatch:
         """(id, tenant, user id) of each row a trigger saw: one call per row changed."""
         for start in range(0, len(rows), 3):
             session_id, tenant, user_id = rows[start : start + 3]
-            self._changed.append(session_id or "")
-            self.note_user(tenant or "", user_id)
+            if session_id is not None and tenant is not None:  # both NOT NULL columns
+                self._changed.append(session_id)
+                self.note_user(tenant, user_id)
 
     def reinstall(self) -> None:
         """After a schema change, which may have dropped the triggers with their table."""
