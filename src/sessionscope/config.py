@@ -35,6 +35,8 @@ class Settings:
     durability: str = "normal"
     # SQLite: document bytes of sessions read by id that each process keeps (0: none)
     read_cache_mb: int = 512
+    # SQLite: size of the file of HMAC nonces every process maps (0: nonces logged only)
+    nonce_table_mb: int = 96
     session_lifetime_days: int = 365
     key_cache_seconds: float = 2.0
     geoip_city: str | None = None
@@ -141,6 +143,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "max_body_bytes": _bounded_int(1024, 64 * 1024 * 1024),
     "durability": _durability,
     "read_cache_mb": _bounded_int(0, 1_048_576),
+    "nonce_table_mb": _bounded_int(0, 65_536),
     "session_lifetime_days": _bounded_int(1, 3650),
     "key_cache_seconds": _positive_float,
     "geoip_city": _optional_text,

@@ -56,7 +56,12 @@ def rate_limiter(settings: Settings, redis: Any) -> RateLimiter:
 
 def build_state(settings: Settings) -> AppState:
     set_offset_ms(settings.clock_offset_seconds * 1000)
-    store = open_store(settings.database_url, settings.durability, settings.read_cache_mb)
+    store = open_store(
+        settings.database_url,
+        settings.durability,
+        settings.read_cache_mb,
+        settings.nonce_table_mb,
+    )
     redis = redis_client(settings)
     enricher = Enricher.from_settings(settings)
     return AppState(

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from sessionscope.auth.nonces import RedisNonces, StoreNonces
-from sessionscope.store import nonce_log, open_store
+from sessionscope.store import nonce_log, nonce_table, open_store
 from sessionscope.store import sqlite as sqlite_store
 from sessionscope.store.base import Store
 
@@ -69,6 +69,9 @@ class PurgeCounting:
     async def remember_nonces(self, nonces: list[tuple[str, str, int]], now_ms: int) -> list[bool]:
         return await self.store.remember_nonces(nonces, now_ms)
 
+    def claim_nonce_now(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> None:
+        return None  # every nonce through the batches, which this test counts
+
 
 async def test_store_memory_purges_at_most_once_per_interval(store: Store) -> None:
     counting = PurgeCounting(store)
@@ -121,6 +124,9 @@ class GatedStore:
         self.batches.append(nonces)
         await self.open.wait()
         return [nonce != "seen" for _, nonce, _ in nonces]
+
+    def claim_nonce_now(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> None:
+        return None
 
 
 async def test_store_memory_writes_one_batch_at_a_time_with_all_that_waited() -> None:
@@ -254,3 +260,43 @@ async def test_sqlite_nonce_checkpoint_waits_for_writers_then_the_log_starts_ove
         assert not await remember(store, "k", "a3", NOW + WINDOW, NOW + 1)
     finally:
         await store.close()
+
+
+async def test_sqlite_nonces_go_to_the_shared_table_and_to_the_log_when_it_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'nonces.db'}"
+    first, second = (open_store(url, nonce_table_mb=1) for _ in range(2))
+    for store in (first, second):
+        await store.open()
+    await first.migrate()
+    memories = StoreNonces(first), StoreNonces(second)
+    try:
+        assert first.claim_nonce_now("k", "a", NOW + WINDOW, NOW) is True
+        assert not await memories[1].first_use("k", "a", NOW + WINDOW, NOW + 1)
+        assert (tmp_path / "nonces.db-nonce-table").stat().st_size <= 1024 * 1024
+        assert not (tmp_path / "nonces.db-nonces").exists()  # the log was never needed
+        monkeypatch.setattr(nonce_table, "MAX_PROBES", 0)  # every run is full
+        assert second.claim_nonce_now("k", "b", NOW + WINDOW, NOW) is None
+        assert await memories[0].first_use("k", "b", NOW + WINDOW, NOW)
+        assert not await memories[1].first_use("k", "b", NOW + WINDOW, NOW + 1)
+    finally:
+        for store in (first, second):
+            await store.close()
+    with sqlite3.connect(tmp_path / "nonces.db-nonces") as side:
+        logged = side.execute("SELECT tag FROM nonce_log").fetchall()
+        assert logged == [(nonce_log.tag("k", "b"),)]
+
+
+async def test_sqlite_with_strict_durability_logs_every_nonce(tmp_path: Path) -> None:
+    """The table's writes do not wait for the disk; the log's commits do, at `strict`."""
+    store = open_store(f"sqlite:///{tmp_path / 'nonces.db'}", "strict", nonce_table_mb=1)
+    await store.open()
+    await store.migrate()
+    try:
+        assert store.claim_nonce_now("k", "a", NOW + WINDOW, NOW) is None
+        assert await StoreNonces(store).first_use("k", "a", NOW + WINDOW, NOW)
+        assert not await StoreNonces(store).first_use("k", "a", NOW + WINDOW, NOW + 1)
+    finally:
+        await store.close()
+    assert not (tmp_path / "nonces.db-nonce-table").exists()

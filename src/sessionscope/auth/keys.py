@@ -142,6 +142,14 @@ class KeyVerifier:
         hit = self._cache.get(token)
         return hit.principal if hit is not None and hit.until > time.monotonic() else None
 
+    def cached_key_and_principal(self, token: str) -> tuple[ApiKey, Principal] | None:
+        """The live key and who it stands for, at once, if this process looked it up lately;
+        else None (as `cached_principal`)."""
+        hit = self._cache.get(token)
+        if hit is None or hit.until <= time.monotonic() or hit.key is None:
+            return None
+        return (hit.key, hit.principal) if hit.principal is not None else None
+
     async def _answer(self, token: str) -> _Answer:
         hit = self._cache.get(token)
         moment = time.monotonic()

@@ -1,9 +1,11 @@
 """Single-use nonces for signed requests, remembered where every instance can see them.
 
-With Redis configured, a nonce is a key set with NX and an expiry. Otherwise it is a row of
-the store, written in batches: at most one write is in flight per process, and the nonces
-that arrive meanwhile go together in the next one, so under load many requests share one
-store write. Expired rows are purged now and then, by the request that finds a purge due.
+With Redis configured, a nonce is a key set with NX and an expiry. Otherwise the store is
+asked first to claim it at once (SQLite's table that every process maps); where it cannot,
+the nonce is a row of the store, written in batches: at most one write is in flight per
+process, and the nonces that arrive meanwhile go together in the next one, so under load
+many requests share one store write. Expired rows are purged now and then, by the request
+that finds a purge due.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ class NonceMemory(Protocol):
         """Remember `nonce` of `key_id` until `expires_ms`; False when it was seen before."""
         ...
 
+    def first_use_now(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> bool | None:
+        """`first_use` without waiting, or None (nothing remembered): then `first_use`."""
+        ...
+
 
 class RedisNonces:
     def __init__(self, redis: Any, prefix: str) -> None:
@@ -35,6 +41,9 @@ class RedisNonces:
             f"{self._prefix}nonce:{key_id}:{nonce}", b"1", nx=True, ex=seconds
         )
         return bool(stored)
+
+    def first_use_now(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> None:
+        return None
 
 
 _Waiting = tuple[str, str, int, "asyncio.Future[bool]"]
@@ -52,7 +61,13 @@ class StoreNonces:
         self._now_ms = 0  # the clock of the first request waiting: the batch's `now`
         self._writer: asyncio.Task[None] | None = None
 
+    def first_use_now(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> bool | None:
+        return self._store.claim_nonce_now(key_id, nonce, expires_ms, now_ms)
+
     async def first_use(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> bool:
+        at_once = self._store.claim_nonce_now(key_id, nonce, expires_ms, now_ms)
+        if at_once is not None:
+            return at_once
         moment = time.monotonic()
         if moment >= self._next_purge:
             self._next_purge = moment + self._purge_interval

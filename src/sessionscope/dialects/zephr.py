@@ -8,7 +8,7 @@ clock-skew window (auth/nonces.py). Dates look like Zephr's own example,
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -16,6 +16,7 @@ from msgspec import UNSET, Struct, UnsetType
 
 from sessionscope.auth.keys import Principal
 from sessionscope.auth.nonces import nonce_memory
+from sessionscope.auth.ratelimit import MemoryRateLimiter
 from sessionscope.auth.secretbox import SecretBox
 from sessionscope.auth.zephr_hmac import (
     MAX_SKEW_MS,
@@ -26,12 +27,17 @@ from sessionscope.auth.zephr_hmac import (
 )
 from sessionscope.clock import ms_to_rfc3339, now_ms, rfc3339_to_ms
 from sessionscope.dialects.shared import (
+    RATE_WINDOW_SECONDS,
+    AtOnceHandler,
     CompatRequest,
     CompatRouter,
     Handler,
     admit,
+    cached_stored,
     find_stored,
     known,
+    rate_bucket,
+    refuse_over_limit,
     unauthorized,
 )
 from sessionscope.dialects.shared import not_found as session_not_found
@@ -52,7 +58,10 @@ from sessionscope.model import (
 from sessionscope.store.base import StoredSession
 
 PREFIX = "/compat/zephr"
+BY_SITE_PATH = PREFIX + "/v4/sessions/{site}/{sessionId}"
+BY_ID_PATH = PREFIX + "/v3/sessions/{id}"
 NOT_FOUND = "No session found. The site or the session ID is invalid."
+REPLAYED = "the nonce has been used before"
 MAX_USER_SESSIONS = 100
 MAX_OPEN_SECRETS = 1000
 
@@ -327,10 +336,10 @@ class ZephrApi(CompatRouter):
         self.secrets: dict[str, str] = {}
 
     def direct_routes(self) -> list[tuple[str, Handler]]:
-        return [
-            (PREFIX + "/v4/sessions/{site}/{sessionId}", self.by_site),
-            (PREFIX + "/v3/sessions/{id}", self.by_id),
-        ]
+        return [(BY_SITE_PATH, self.by_site), (BY_ID_PATH, self.by_id)]
+
+    def at_once_handlers(self) -> dict[str, AtOnceHandler]:
+        return {BY_SITE_PATH: self.by_site_at_once, BY_ID_PATH: self.by_id_at_once}
 
     def envelope(self, error: ApiError) -> bytes:
         return envelope(error)
@@ -368,17 +377,80 @@ class ZephrApi(CompatRouter):
         )
         return [_entry_source.decode(row.doc) for row in rows if row.id != session.id]
 
+    def by_site_at_once(self, request: CompatRequest) -> bytes | None:
+        site = request.params["site"]
+        raw_id = request.params["sessionId"]
+        return self.read_at_once(
+            request,
+            lambda caller: (
+                cached_stored(self.state, caller.tenant, raw_id, (site,))
+                if caller.site in (None, site)
+                else None
+            ),
+        )
+
+    def by_id_at_once(self, request: CompatRequest) -> bytes | None:
+        raw_id = request.params["id"]
+        return self.read_at_once(
+            request,
+            lambda caller: cached_stored(self.state, caller.tenant, raw_id, key_sites(caller)),
+        )
+
+    def read_at_once(
+        self, request: CompatRequest, find: Callable[[Principal], StoredSession | None]
+    ) -> bytes | None:
+        """A signed GET from this process's caches and the nonce table, without waiting, or
+        None to go the whole way. As `read_at_once` of the secret-key dialects: whatever can
+        still say None is settled before the nonce is used up and the request counted."""
+        limiter = self.state.limiter
+        if not isinstance(limiter, MemoryRateLimiter):
+            return None
+        credentials = fresh_credentials(request.headers.get("authorization"), now_ms())
+        pair = self.state.verifier.cached_key_and_principal(credentials.access_key)
+        if pair is None or not _may_read_signed(*pair):
+            return None
+        key, principal = pair
+        stored = find(principal)
+        if stored is None:
+            return None
+        session = _source.decode(stored.doc)
+        others = self.cached_user_sessions(session)
+        if others is None:
+            return None
+        self.check_signature(credentials, key, request)
+        moment = now_ms()
+        fresh = self.nonces.first_use_now(
+            key.id, credentials.nonce, credentials.timestamp_ms + MAX_SKEW_MS, moment
+        )
+        if fresh is None:
+            return None
+        if not fresh:
+            raise unauthorized(REPLAYED)
+        limit = self.state.settings.compat_rate_limit
+        refuse_over_limit(
+            limiter.hit_at_once(rate_bucket(principal), limit, RATE_WINDOW_SECONDS), limit
+        )
+        return _encoder.encode(render(session, others))
+
+    def cached_user_sessions(self, session: ZephrSource) -> list[ZephrEntrySource] | None:
+        """`user_sessions` from this process's caches alone, or None."""
+        if session.user is None:
+            return []
+        rows = self.state.store.cached_active_user_sessions(
+            session.tenant, session.site, session.user.id, MAX_USER_SESSIONS, now_ms()
+        )
+        if rows is None:
+            return None
+        return [_entry_source.decode(row.doc) for row in rows if row.id != session.id]
+
     async def signed_principal(self, request: CompatRequest) -> Principal:
         """The key pair that signed this request; each check failing is a 401."""
         credentials = fresh_credentials(request.headers.get("authorization"), now_ms())
         key, principal = await self.key_pair(credentials.access_key)
-        secret = self.secret_of(key.secret_ciphertext or "", self.state.box)
-        paths = signed_paths(request.path)
-        if not verify(credentials, secret, request.method, paths, request.query_string):
-            raise unauthorized("the signature does not match the request")
+        self.check_signature(credentials, key, request)
         expires_ms = credentials.timestamp_ms + MAX_SKEW_MS
         if not await self.nonces.first_use(key.id, credentials.nonce, expires_ms, now_ms()):
-            raise unauthorized("the nonce has been used before")
+            raise unauthorized(REPLAYED)
         await admit(self.state, principal, forbidden_status=401)
         return principal
 
@@ -387,6 +459,14 @@ class ZephrApi(CompatRouter):
         if key is None or principal is None or key.kind != "hmac" or not key.secret_ciphertext:
             raise unauthorized("the access key is unknown or revoked")
         return key, principal
+
+    def check_signature(
+        self, credentials: HmacCredentials, key: ApiKey, request: CompatRequest
+    ) -> None:
+        secret = self.secret_of(key.secret_ciphertext or "", self.state.box)
+        paths = signed_paths(request.path)
+        if not verify(credentials, secret, request.method, paths, request.query_string):
+            raise unauthorized("the signature does not match the request")
 
     def secret_of(self, ciphertext: str, box: SecretBox | None) -> str:
         """The key pair's secret, opened once per process rather than on every request."""
@@ -398,6 +478,11 @@ class ZephrApi(CompatRouter):
                 self.secrets.clear()
             secret = self.secrets[ciphertext] = box.open(ciphertext)
         return secret
+
+
+def _may_read_signed(key: ApiKey, principal: Principal) -> bool:
+    """A key pair the whole way would let through to the nonce, with the read scope."""
+    return key.kind == "hmac" and bool(key.secret_ciphertext) and principal.allows("read")
 
 
 def fresh_credentials(header: str | None, moment_ms: int) -> HmacCredentials:

@@ -264,6 +264,13 @@ class Store(Protocol):
         for that one question, which a store may answer from memory it keeps exact."""
         ...
 
+    def cached_active_user_sessions(
+        self, tenant: str, site: str, user_id: str, limit: int, now_ms: int
+    ) -> list[StoredSession] | None:
+        """`active_user_sessions` at once, if this process holds the current list and each
+        of its sessions; else None, which says nothing of the answer."""
+        ...
+
     # per-tenant IP lists (issue 3) -------------------------------------------
     async def create_ip_list(self, record: IPListRecord) -> None:
         """Insert an empty list; Conflict when the tenant has a list of that name."""
@@ -309,6 +316,12 @@ class Store(Protocol):
 
     async def purge_nonces(self, now_ms: int) -> int:
         """Forget expired nonces; how many were forgotten."""
+        ...
+
+    def claim_nonce_now(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> bool | None:
+        """`remember_nonces` for one nonce, at once, where the store can: True when fresh
+        (now recorded), False when recorded and unexpired; None when it cannot say without
+        waiting, and then nothing was recorded."""
         ...
 
     # device identity (issue 4) -------------------------------------------------

@@ -294,6 +294,12 @@ class PostgresStore:
         statement, params = sql.list_sessions_sql(sql.dollar, query, after, limit, now_ms)
         return [_stored(row) for row in await self._fetch("list sessions", statement, *params)]
 
+    def cached_active_user_sessions(
+        self, tenant: str, site: str, user_id: str, limit: int, now_ms: int
+    ) -> None:
+        """Sessions may change on other machines: `active_user_sessions` asks the server."""
+        return None
+
     async def active_user_sessions(
         self, tenant: str, site: str, user_id: str, limit: int, now_ms: int
     ) -> list[StoredSession]:
@@ -374,6 +380,10 @@ class PostgresStore:
             first and (key_id, nonce) in written
             for (key_id, nonce, _), first in zip(nonces, firsts, strict=True)
         ]
+
+    def claim_nonce_now(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> None:
+        """Every claim is a round trip to the server: `remember_nonces`."""
+        return None
 
     async def purge_nonces(self, now_ms: int) -> int:
         return await self._execute(

@@ -36,6 +36,7 @@ from sessionscope.store import (
     devices_sql,
     judge_sql,
     nonce_log,
+    nonce_table,
     sql,
     user_list_cache,
 )
@@ -63,6 +64,7 @@ from sessionscope.store.base import (
     session_columns,
 )
 from sessionscope.store.devices_sql import KnownDevice
+from sessionscope.store.nonce_table import NonceTable
 from sessionscope.store.schema import migrations_for
 from sessionscope.store.session_cache import (
     CachedSession,
@@ -358,6 +360,15 @@ class _NonceFile:
 _NONCE_COMMITS_PER_CHECKPOINT = 500
 
 
+def _mapped_nonce_table(store_path: str, size_bytes: int) -> NonceTable:
+    """The table file beside the store's (`<file>-nonce-table`), made if new."""
+    path = store_path + "-nonce-table"
+    try:
+        return NonceTable(path, nonce_table.slots_for(size_bytes))
+    except (OSError, nonce_table.NonceTableError) as error:
+        raise StoreError(f"cannot map the nonce table {path}: {error}") from error
+
+
 class _LockTaken(Exception):
     """Another connection holds the nonce file's write lock."""
 
@@ -397,15 +408,26 @@ def _checkpoint(path: str, durability: str) -> None:
 class SQLiteStore:
     url_scheme = "sqlite"
 
-    def __init__(self, url: str, durability: str = "normal", read_cache_bytes: int = 0) -> None:
+    def __init__(
+        self,
+        url: str,
+        durability: str = "normal",
+        read_cache_bytes: int = 0,
+        nonce_table_bytes: int = 0,
+    ) -> None:
         """`read_cache_bytes`: the documents this process may keep of sessions read by id
-        (0: none). Whatever it is, writes mark what they change for other processes' caches."""
+        (0: none). Whatever it is, writes mark what they change for other processes' caches.
+        `nonce_table_bytes`: the size of the nonce table file, if this call makes it (0: no
+        table, every nonce is logged; so with durability `strict`, whose log commits wait
+        for the disk, which the table's writes do not)."""
         self.path = sqlite_path(url)
         self.durability = durability
         self._local = threading.local()
         self._writer: _Writer | None = None
         self._sites = SiteCache()
         self._nonces = _NonceFile(self.path, durability)
+        self._nonce_table_bytes = nonce_table_bytes if durability != "strict" else 0
+        self._nonce_table: NonceTable | None = None
         self._read_cache_bytes = read_cache_bytes
         self._marks: ChangeMarks | None = None
         self._cache: SessionCache | None = None
@@ -427,6 +449,9 @@ class SQLiteStore:
             self._writer.stop()
             self._writer = None
         self._nonces.close()
+        if self._nonce_table is not None:
+            self._nonce_table.close()
+            self._nonce_table = None
         self._cache = None
         self._user_lists = None
         if self._marks is not None:
@@ -621,6 +646,24 @@ class SQLiteStore:
                 found.append(stored)
         return found
 
+    def cached_active_user_sessions(
+        self, tenant: str, site: str, user_id: str, limit: int, now_ms: int
+    ) -> list[StoredSession] | None:
+        if self._user_lists is None or self._marks is None:
+            return None
+        mark = self._marks.mark_of(user_mark_key(tenant, user_id))
+        ids = self._user_lists.get((tenant, user_id, site), mark, limit, now_ms)
+        if ids is None:
+            return None
+        found = []
+        for session_id in ids:
+            stored = self.cached_session(tenant, session_id, (site,))
+            if stored is None:
+                return None
+            if is_active(stored, now_ms):
+                found.append(stored)
+        return found
+
     def _active_user_session_ids(
         self, tenant: str, site: str, user_id: str, limit: int, now_ms: int
     ) -> list[str]:
@@ -718,6 +761,19 @@ class SQLiteStore:
         """On the nonce file's thread: a purge may delete many rows."""
         self._require_open()
         return await self._nonces.write_on_thread(lambda c: nonce_log.purge(c, now_ms))
+
+    def claim_nonce_now(self, key_id: str, nonce: str, expires_ms: int, now_ms: int) -> bool | None:
+        """In the nonce table every process maps (store/nonce_table.py), made or mapped on
+        first use; None without a table, or when the table cannot take it (then the log)."""
+        self._require_open()
+        if self._nonce_table is None:
+            if self._nonce_table_bytes <= 0:
+                return None
+            self._nonce_table = _mapped_nonce_table(self.path, self._nonce_table_bytes)
+        try:
+            return self._nonce_table.claim(nonce_log.tag(key_id, nonce), expires_ms, now_ms)
+        except OSError as error:
+            raise StoreError(f"cannot lock the nonce table: {error}") from error
 
     def _require_open(self) -> None:
         if self._writer is None:
