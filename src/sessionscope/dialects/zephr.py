@@ -41,6 +41,7 @@ from sessionscope.dialects.shared import (
     unauthorized,
 )
 from sessionscope.dialects.shared import not_found as session_not_found
+from sessionscope.dialects.zephr_views import Owner, ZephrView, ZephrViews
 from sessionscope.http.errors import ApiError
 from sessionscope.http.guard import visible_sites as key_sites
 from sessionscope.http.openapi import Operation, Parameter
@@ -334,6 +335,7 @@ class ZephrApi(CompatRouter):
         self.state = state
         self.nonces = nonce_memory(state.store, state.redis, state.settings.redis_prefix)
         self.secrets: dict[str, str] = {}
+        self.views = ZephrViews()
 
     def direct_routes(self) -> list[tuple[str, Handler]]:
         return [(BY_SITE_PATH, self.by_site), (BY_ID_PATH, self.by_id)]
@@ -411,11 +413,8 @@ class ZephrApi(CompatRouter):
             return None
         key, principal = pair
         stored = find(principal)
-        if stored is None:
-            return None
-        session = _source.decode(stored.doc)
-        others = self.cached_user_sessions(session)
-        if others is None:
+        body = None if stored is None else self.cached_body(stored)
+        if body is None:
             return None
         self.check_signature(credentials, key, request)
         moment = now_ms()
@@ -430,18 +429,38 @@ class ZephrApi(CompatRouter):
         refuse_over_limit(
             limiter.hit_at_once(rate_bucket(principal), limit, RATE_WINDOW_SECONDS), limit
         )
-        return _encoder.encode(render(session, others))
+        return body
 
-    def cached_user_sessions(self, session: ZephrSource) -> list[ZephrEntrySource] | None:
-        """`user_sessions` from this process's caches alone, or None."""
-        if session.user is None:
-            return []
-        rows = self.state.store.cached_active_user_sessions(
-            session.tenant, session.site, session.user.id, MAX_USER_SESSIONS, now_ms()
-        )
-        if rows is None:
+    def cached_body(self, stored: StoredSession) -> bytes | None:
+        """The answer from this process's memory: the view rendered last, if it lists the same
+        other sessions, else one rendered now; None when the caches lack the user's sessions."""
+        view = self.views.get(stored)
+        if view is not None:
+            others = self.cached_others(view.owner, stored.id)
+            if others is None:
+                return None
+            if view.lists(others):
+                return view.body
+        session = _source.decode(stored.doc)
+        owner = (session.tenant, session.site, session.user.id) if session.user else None
+        others = self.cached_others(owner, stored.id)
+        if others is None:
             return None
-        return [_entry_source.decode(row.doc) for row in rows if row.id != session.id]
+        entries = [_entry_source.decode(other.doc) for other in others]
+        body = _encoder.encode(render(session, entries))
+        self.views.put(stored, ZephrView(owner, tuple(other.doc for other in others), body))
+        return body
+
+    def cached_others(self, owner: Owner | None, session_id: str) -> list[StoredSession] | None:
+        """The user's other active sessions from this process's caches alone (none for an
+        anonymous visitor), or None."""
+        if owner is None:
+            return []
+        tenant, site, user_id = owner
+        rows = self.state.store.cached_active_user_sessions(
+            tenant, site, user_id, MAX_USER_SESSIONS, now_ms()
+        )
+        return None if rows is None else [row for row in rows if row.id != session_id]
 
     async def signed_principal(self, request: CompatRequest) -> Principal:
         """The key pair that signed this request; each check failing is a 401."""

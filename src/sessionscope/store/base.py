@@ -45,7 +45,7 @@ class NotFound(StoreError):
     """The record to change does not exist."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # views made of it: dialects/zephr_views.py
 class StoredSession:
     """A session as read: the document bytes and the columns needed to serve it."""
 
