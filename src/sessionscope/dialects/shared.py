@@ -74,8 +74,11 @@ class CompatRequest:
     @classmethod
     def from_rsgi(cls, scope: RsgiScope, params: Mapping[str, str]) -> CompatRequest:
         """RSGI hands over the decoded path only, as ASGI's `path` (no `raw_path`)."""
-        found = ((name, scope.headers.get(name)) for name in READ_HEADER_NAMES)
-        headers = {name: value for name, value in found if value is not None}
+        headers = {}
+        for name in READ_HEADER_NAMES:
+            value = scope.headers.get(name)
+            if value is not None:
+                headers[name] = value
         return cls(scope.method, url_path(scope.path), scope.query_string, headers, params)
 
 

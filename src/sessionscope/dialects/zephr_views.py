@@ -29,9 +29,9 @@ class ZephrView(NamedTuple):
 
     def lists(self, others: Sequence[StoredSession]) -> bool:
         """Whether `others` are, one for one, the documents this view was rendered with."""
-        return len(others) == len(self.others) and all(
-            mine is theirs.doc for mine, theirs in zip(self.others, others, strict=True)
-        )
+        if len(others) != len(self.others):
+            return False
+        return all(mine is theirs.doc for mine, theirs in zip(self.others, others, strict=True))
 
 
 class _Source(weakref.ref[StoredSession]):

@@ -87,6 +87,7 @@ class NonceTable:
             os.close(self._fd)
             raise
         self._words = memoryview(self._map).cast("q")
+        self._bases = [_HEADER_WORDS + table * self.slots * 2 for table in range(TABLES)]
         self._threads = threading.Lock()  # the flock does not exclude this process's threads
 
     def claim(self, tag: int, expires_ms: int, now_ms: int) -> bool | None:
@@ -115,7 +116,8 @@ class NonceTable:
         os.close(self._fd)
 
     def _base(self, window: int) -> int:
-        return _HEADER_WORDS + (window % TABLES) * self.slots * 2
+        """The word where `window`'s table starts."""
+        return self._bases[window % TABLES]
 
     def _is_live(self, window: int, tag: int, now_ms: int) -> bool:
         if self._words[_WINDOW_WORDS + window % TABLES] != window:
