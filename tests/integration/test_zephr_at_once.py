@@ -112,11 +112,17 @@ def test_a_nonce_is_used_once_and_a_failed_signature_uses_up_nothing(stack: Stac
         assert (replay.status_code, replay.json()) == (401, {"message": REPLAYED})
 
 
+@pytest.fixture(scope="module")
+def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Two servers share the nonce table only on one SQLite file (PostgreSQL goes the whole
+    way, and test_zephr_signing.py covers it)."""
+    yield from module_stack("sqlite", tmp_path_factory.mktemp("zephr-two-servers"), {})
+
+
 def test_a_nonce_used_at_once_on_one_server_is_refused_at_once_by_another(
-    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+    sqlite_stack: Stack, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    if not stack.server.database_url.startswith("sqlite"):
-        pytest.skip("two servers on one SQLite file; PostgreSQL goes the whole way")
+    stack = sqlite_stack
     [session_id] = signed_in_sessions(stack, 1)
     pair, path = key_pair(stack), f"/v3/sessions/{session_id}"
     second = Server(stack.server.database_url, env=KEYS_KEPT_A_MINUTE)
