@@ -8,9 +8,8 @@ is kept, and the same answers must come the whole way."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,11 +17,11 @@ import pytest
 
 from sessionscope.dialects import isnotai, mobilenext, verisoul
 from sessionscope.http.errors import ApiError
-from tests.conftest import BACKENDS, KEYS_KEPT_A_MINUTE, Stack, empty_database, served_stack
+from tests.conftest import Stack
 from tests.contract.compat import PROFILES, create_session, new_key
+from tests.integration.conftest import RATE_LIMIT
 
 READS = 3
-RATE_LIMIT = 5
 
 Answer = tuple[int, dict[str, Any]]  # status, JSON body
 
@@ -93,29 +92,9 @@ def dialect(request: pytest.FixtureRequest) -> Dialect:
     return chosen
 
 
-# One server per backend for the module (each test makes its own keys and sessions), and
-# one more whose rate limit is low enough to reach.
-@pytest.fixture(scope="module", params=BACKENDS)
-def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    yield from module_stack(request.param, tmp_path_factory.mktemp("at-once"), {})
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def limited_stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    limit = {"SESSIONSCOPE_COMPAT_RATE_LIMIT": str(RATE_LIMIT)}
-    yield from module_stack(request.param, tmp_path_factory.mktemp("at-once-limited"), limit)
-
-
-def module_stack(backend: str, directory: Path, env: dict[str, str]) -> Iterator[Stack]:
-    with (
-        empty_database(backend, directory) as url,
-        served_stack(url, directory, {**KEYS_KEPT_A_MINUTE, **env}) as stack,
-    ):
-        yield stack
+@pytest.fixture(scope="module")
+def stack(keys_kept_stack: Stack) -> Stack:
+    return keys_kept_stack
 
 
 def new_session(stack: Stack) -> str:

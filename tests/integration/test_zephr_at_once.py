@@ -18,39 +18,21 @@ import httpx
 import pytest
 
 from sessionscope.dialects.zephr import NOT_FOUND, REPLAYED
-from tests.conftest import BACKENDS, KEYS_KEPT_A_MINUTE, Stack, empty_database, served_stack
+from tests.conftest import KEYS_KEPT_A_MINUTE, Stack
 from tests.contract.compat import MAC_CHROME, create_session, new_key, zephr_get
+from tests.integration.conftest import RATE_LIMIT, module_stack
 from tests.server import Server
 
 READS = 3
-RATE_LIMIT = 5
 ZEPHR_404 = (404, {"message": NOT_FOUND})
 
 Answer = tuple[int, dict[str, Any]]
 Pair = tuple[str, str]  # access key, secret key
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    yield from module_stack(request.param, tmp_path_factory.mktemp("zephr-at-once"), {})
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def limited_stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    limit = {"SESSIONSCOPE_COMPAT_RATE_LIMIT": str(RATE_LIMIT)}
-    yield from module_stack(request.param, tmp_path_factory.mktemp("zephr-limited"), limit)
-
-
-def module_stack(backend: str, directory: Path, env: dict[str, str]) -> Iterator[Stack]:
-    with (
-        empty_database(backend, directory) as url,
-        served_stack(url, directory, {**KEYS_KEPT_A_MINUTE, **env}) as stack,
-    ):
-        yield stack
+@pytest.fixture(scope="module")
+def stack(keys_kept_stack: Stack) -> Stack:
+    return keys_kept_stack
 
 
 def signed_in_sessions(stack: Stack, count: int = 2) -> list[str]:
