@@ -241,11 +241,16 @@ def read_at_once(
     stored = find(principal)
     if stored is None:
         return None
+    count_at_once(state, limiter, principal)
+    return answer(principal, stored)
+
+
+def count_at_once(state: AppState, limiter: MemoryRateLimiter, principal: Principal) -> None:
+    """Count the request against the key's limit in this process; 429 when over it."""
     limit = state.settings.compat_rate_limit
     refuse_over_limit(
         limiter.hit_at_once(rate_bucket(principal), limit, RATE_WINDOW_SECONDS), limit
     )
-    return answer(principal, stored)
 
 
 def session_id_of(raw: str) -> str | None:

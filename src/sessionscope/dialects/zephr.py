@@ -27,17 +27,15 @@ from sessionscope.auth.zephr_hmac import (
 )
 from sessionscope.clock import ms_to_rfc3339, now_ms, rfc3339_to_ms
 from sessionscope.dialects.shared import (
-    RATE_WINDOW_SECONDS,
     AtOnceHandler,
     CompatRequest,
     CompatRouter,
     Handler,
     admit,
     cached_stored,
+    count_at_once,
     find_stored,
     known,
-    rate_bucket,
-    refuse_over_limit,
     unauthorized,
 )
 from sessionscope.dialects.shared import not_found as session_not_found
@@ -425,10 +423,7 @@ class ZephrApi(CompatRouter):
             return None
         if not fresh:
             raise unauthorized(REPLAYED)
-        limit = self.state.settings.compat_rate_limit
-        refuse_over_limit(
-            limiter.hit_at_once(rate_bucket(principal), limit, RATE_WINDOW_SECONDS), limit
-        )
+        count_at_once(self.state, limiter, principal)
         return body
 
     def cached_body(self, stored: StoredSession) -> bytes | None:
